@@ -1,0 +1,130 @@
+//! Frames: RGB8 pixels with their size, sequence index and capture time.
+
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+
+/// A borrowed RGB8 image (row-major, 3 bytes a pixel, no padding).
+#[derive(Debug, Clone, Copy)]
+pub struct RgbView<'a> {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height * 3` bytes.
+    pub data: &'a [u8],
+}
+
+impl<'a> RgbView<'a> {
+    /// Wraps a buffer, checking that it matches the size and is not empty.
+    pub fn new(width: usize, height: usize, data: &'a [u8]) -> Result<Self> {
+        if width == 0 || height == 0 {
+            return Err(Error::EmptyFrame { width, height });
+        }
+        let expected = width
+            .checked_mul(height)
+            .and_then(|p| p.checked_mul(3))
+            .unwrap_or(usize::MAX);
+        if data.len() != expected {
+            return Err(Error::BufferSize {
+                width,
+                height,
+                expected,
+                actual: data.len(),
+            });
+        }
+        Ok(Self {
+            width,
+            height,
+            data,
+        })
+    }
+}
+
+/// An owned frame as it travels from a source to the worker.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Sequence number given by the source, from 0.
+    pub index: u64,
+    /// When the frame was captured (or read, for replay).
+    pub captured: Instant,
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// RGB8 pixels, `width * height * 3` bytes.
+    pub rgb: Vec<u8>,
+    /// Where the frame came from (file name, or `camera`, `stdin`), for messages and output.
+    pub origin: String,
+}
+
+impl Frame {
+    /// Builds a frame from an RGB8 buffer, checking its size.
+    pub fn new(index: u64, width: usize, height: usize, rgb: Vec<u8>) -> Result<Self> {
+        RgbView::new(width, height, &rgb)?;
+        Ok(Self {
+            index,
+            captured: Instant::now(),
+            width,
+            height,
+            rgb,
+            origin: String::new(),
+        })
+    }
+
+    /// A borrowed view of the pixels.
+    pub fn view(&self) -> RgbView<'_> {
+        RgbView {
+            width: self.width,
+            height: self.height,
+            data: &self.rgb,
+        }
+    }
+}
+
+/// Converts a decoded image of any colour type to an RGB8 frame.
+///
+/// Gray stays gray (R = G = B, so the 601 luma gives the gray value back exactly), alpha is
+/// dropped without compositing (as Pillow's `convert('F')` does), 16-bit channels are scaled
+/// to 8 bits.
+pub fn frame_from_image(index: u64, img: image::DynamicImage) -> Result<Frame> {
+    let rgb = img.to_rgb8();
+    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    Frame::new(index, w, h, rgb.into_raw())
+}
+
+/// Reads an image file (any format the enabled `image` features decode) into a frame.
+///
+/// JPEG files are decoded by libjpeg-turbo, like the seed's Pillow (see [`crate::decode`]).
+pub fn read_image(path: &std::path::Path, index: u64) -> Result<Frame> {
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(io_err)?;
+    let mut frame = decode_image(&bytes, index).map_err(|e| match e {
+        Error::Image { source, .. } => Error::Image {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    })?;
+    frame.origin = path.display().to_string();
+    Ok(frame)
+}
+
+/// Decodes an encoded image held in memory into a frame.
+pub fn decode_image(bytes: &[u8], index: u64) -> Result<Frame> {
+    if crate::decode::is_jpeg(bytes) {
+        let mut rgb = Vec::new();
+        if let Ok((w, h)) = crate::decode::decode_jpeg_into(bytes, &mut rgb) {
+            return Frame::new(index, w, h, rgb);
+        }
+        // CMYK and other JPEG flavours libjpeg cannot turn into RGB: let `image` try
+    }
+    let img = image::load_from_memory(bytes).map_err(|source| Error::Image {
+        path: std::path::PathBuf::new(),
+        source,
+    })?;
+    frame_from_image(index, img)
+}
