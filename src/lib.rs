@@ -18,11 +18,16 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod canvas;
 pub mod decode;
 pub mod error;
+pub use pipeline::features;
 pub mod frame;
+pub mod output;
 pub mod pipeline;
+pub mod plot;
 
 pub use error::{Error, Result};
 pub use frame::{read_image, Frame, RgbView};
+pub use pipeline::features::{FeatureCounts, TextFeatures};
 pub use pipeline::{Convention, LayerInfo, Layers, Params, Pipeline, StageTimings};

@@ -179,3 +179,77 @@ fn seed_image_gives_published_numbers() {
     }
     eprintln!("cn.jpg counts {:?} (golden {:?})", l.counts, golden_counts);
 }
+
+fn check_features(name: &str, image: &std::path::Path, exact: bool) {
+    let g = golden(name);
+    let frame = read_image(image, 0).unwrap();
+    let mut p = Pipeline::new(Params {
+        features: true,
+        ..Params::default()
+    })
+    .unwrap();
+    p.process(frame.view()).unwrap();
+    let f = p.features();
+    let gf = &g["features"];
+    let kept = u64s(&gf["kept_per_layer"]);
+    let (pooled, pixels) = (gf["pooled"].as_u64().unwrap(), gf["pixels"].as_u64().unwrap());
+    eprintln!(
+        "{name}: features kept {:?} pooled {} final {} (golden {kept:?} {pooled} {pixels})",
+        f.counts().kept_per_layer,
+        f.counts().pooled,
+        f.counts().pixels
+    );
+    if exact {
+        assert_eq!(f.counts().kept_per_layer, kept, "{name}: kept per layer");
+        assert_eq!(f.counts().pooled, pooled, "{name}: pooled");
+        assert_eq!(f.counts().pixels, pixels, "{name}: final");
+    }
+    let mask_path = fixture(&format!("golden/{name}.text.png"));
+    if mask_path.exists() {
+        let (w, h, golden_mask) = gray_png(&mask_path);
+        assert_eq!((w, h), f.size());
+        let differ = f
+            .mask()
+            .iter()
+            .zip(&golden_mask)
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(
+            (differ as f64) / ((w * h) as f64) < LABEL_TOLERANCE,
+            "{name}: {differ} text-mask pixels differ"
+        );
+    }
+}
+
+#[test]
+fn text_features_match_reference() {
+    for name in [
+        "poster_00",
+        "poster_02",
+        "page",
+        "edge_constant",
+        "edge_two_levels",
+        "edge_1x1",
+        "edge_1x9",
+        "edge_9x1",
+        "edge_gradient",
+        "edge_noise",
+        "edge_poster",
+        "edge_palette",
+    ] {
+        check_features(name, &source(name), true);
+    }
+}
+
+#[test]
+fn seed_image_text_features_are_exact() {
+    let path = seed_image();
+    if !require_or_skip(&path, "the seed image cn.jpg") {
+        return;
+    }
+    check_features("cn", &path, true);
+    let g = golden("cn");
+    assert_eq!(u64s(&g["features"]["kept_per_layer"]), vec![1806, 3873, 22430, 24, 27845]);
+    assert_eq!(g["features"]["pooled"].as_u64(), Some(47314));
+    assert_eq!(g["features"]["pixels"].as_u64(), Some(29765));
+}

@@ -9,8 +9,10 @@
 //! resizes buffers only when the frame size changes, so the per-frame path does not allocate
 //! in steady state.
 
+pub mod components;
 pub mod density;
 pub mod extrema;
+pub mod features;
 pub mod layers;
 pub mod levels;
 pub mod luma;
@@ -43,6 +45,8 @@ pub struct Params {
     pub bandwidth_tolerance: f64,
     /// Largest source frame accepted, in pixels.
     pub max_pixels: usize,
+    /// Run the text-feature stage (feature extraction (2)) after layering.
+    pub features: bool,
 }
 
 impl Default for Params {
@@ -54,6 +58,7 @@ impl Default for Params {
             convention: Convention::Seed,
             bandwidth_tolerance: 0.0,
             max_pixels: DEFAULT_MAX_PIXELS,
+            features: false,
         }
     }
 }
@@ -115,6 +120,8 @@ pub struct StageTimings {
     pub density: f64,
     /// Extrema, bounds and the label map.
     pub labels: f64,
+    /// Text features (0 when the stage is off).
+    pub features: f64,
     /// Whole pipeline.
     pub total: f64,
 }
@@ -132,6 +139,7 @@ pub struct Pipeline {
     zoom: zoom::Zoom,
     bandwidth: density::BandwidthCache,
     layers: Layers,
+    features: features::TextFeatures,
     timings: StageTimings,
 }
 
@@ -166,6 +174,11 @@ impl Pipeline {
     /// Result of the last processed frame.
     pub fn layers(&self) -> &Layers {
         &self.layers
+    }
+
+    /// Text features of the last processed frame (meaningful when `params.features`).
+    pub fn features(&self) -> &features::TextFeatures {
+        &self.features
     }
 
     /// Stage timings of the last processed frame.
@@ -251,6 +264,10 @@ impl Pipeline {
         l.labels.resize(n, 0);
         layers::label_map(&l.levels, &l.lut, &mut l.labels);
         let t5 = Instant::now();
+        if self.params.features {
+            self.features.run(&self.layers);
+        }
+        let t6 = Instant::now();
 
         self.timings = StageTimings {
             luma: (t1 - t0).as_secs_f64() * 1e3,
@@ -258,6 +275,7 @@ impl Pipeline {
             levels: (t3 - t2).as_secs_f64() * 1e3,
             density: (t4 - t3).as_secs_f64() * 1e3,
             labels: (t5 - t4).as_secs_f64() * 1e3,
+            features: (t6 - t5).as_secs_f64() * 1e3,
             total: ms_since(t0),
         };
         Ok(&self.layers)

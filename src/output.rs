@@ -1,0 +1,198 @@
+//! Outputs: JSON records, whole-file PNG writes (temp file + rename), density plots.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::pipeline::{LayerInfo, Layers};
+
+/// The per-image record of `layercam analyze --json` (one JSON object per line).
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRecord {
+    /// Source file (or frame origin).
+    pub file: String,
+    /// Source width.
+    pub width: usize,
+    /// Source height.
+    pub height: usize,
+    /// Width of the label map.
+    pub upscaled_width: usize,
+    /// Height of the label map.
+    pub upscaled_height: usize,
+    /// Standard deviation of the gray levels.
+    pub sigma: f64,
+    /// Kernel bandwidth h.
+    pub bandwidth: f64,
+    /// Density minima.
+    pub minima: Vec<u16>,
+    /// Density maxima.
+    pub maxima: Vec<u16>,
+    /// Layer bounds (K + 1 values).
+    pub bounds: Vec<u16>,
+    /// Layer peaks (K values).
+    pub peaks: Vec<u16>,
+    /// Each layer: index, peak, lo (inclusive), hi (exclusive), pixels.
+    pub layers: Vec<LayerInfo>,
+    /// Text features (with `--features`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<crate::features::FeatureCounts>,
+}
+
+impl LayerRecord {
+    /// Builds the record of one result.
+    pub fn new(file: &str, l: &Layers) -> Self {
+        Self {
+            file: file.to_string(),
+            width: l.width,
+            height: l.height,
+            upscaled_width: l.upscaled_width,
+            upscaled_height: l.upscaled_height,
+            sigma: l.sigma,
+            bandwidth: l.bandwidth,
+            minima: l.minima.clone(),
+            maxima: l.maxima.clone(),
+            bounds: l.bounds.clone(),
+            peaks: l.peaks.clone(),
+            layers: l.infos().collect(),
+            features: None,
+        }
+    }
+
+    /// A readable multi-line summary.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{}: {}x{} -> {}x{}, sigma {:.5}, h {:.5}\n  minima {:?}\n  maxima {:?}\n",
+            self.file,
+            self.width,
+            self.height,
+            self.upscaled_width,
+            self.upscaled_height,
+            self.sigma,
+            self.bandwidth,
+            self.minima,
+            self.maxima
+        );
+        let total: u64 = self.layers.iter().map(|l| l.pixels).sum::<u64>().max(1);
+        for l in &self.layers {
+            s += &format!(
+                "  layer {:>2}: peak {:>3}, levels {:>3}..{:<3} {:>9} px ({:5.1} %)\n",
+                l.index,
+                l.peak,
+                l.lo,
+                l.hi,
+                l.pixels,
+                100.0 * l.pixels as f64 / total as f64
+            );
+        }
+        if let Some(f) = &self.features {
+            s += &format!(
+                "  text features: kept per layer {:?}, pooled {}, final {} px\n",
+                f.kept_per_layer, f.pooled, f.pixels
+            );
+        }
+        s
+    }
+}
+
+/// A sibling temp file name for `path` (same folder, so the rename is atomic).
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.tmp", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// Writes `bytes` to `path` whole: into a temp file in the same folder, synced, then renamed
+/// over `path`. A reader never sees a partial file, even if the process is killed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// Encodes an image as PNG into memory.
+fn encode_png(
+    buf: &[u8],
+    width: usize,
+    height: usize,
+    color: image::ExtendedColorType,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let enc = image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    image::ImageEncoder::write_image(enc, buf, width as u32, height as u32, color).map_err(
+        |source| Error::Image {
+            path: PathBuf::new(),
+            source,
+        },
+    )?;
+    Ok(out)
+}
+
+/// Writes an 8-bit gray PNG whole (temp file + rename).
+pub fn write_gray_png(path: &Path, width: usize, height: usize, gray: &[u8]) -> Result<()> {
+    let png = encode_png(gray, width, height, image::ExtendedColorType::L8)?;
+    write_atomic(path, &png)
+}
+
+/// Writes an RGB8 PNG whole (temp file + rename).
+pub fn write_rgb_png(path: &Path, width: usize, height: usize, rgb: &[u8]) -> Result<()> {
+    let png = encode_png(rgb, width, height, image::ExtendedColorType::Rgb8)?;
+    write_atomic(path, &png)
+}
+
+/// Writes the label map (value = layer index) as a gray PNG.
+pub fn write_labels(path: &Path, l: &Layers) -> Result<()> {
+    write_gray_png(path, l.upscaled_width, l.upscaled_height, &l.labels)
+}
+
+/// Fills `mask` with 255 where the label is `k`, 0 elsewhere.
+pub fn layer_mask(l: &Layers, k: usize, mask: &mut Vec<u8>) {
+    mask.clear();
+    mask.extend(l.labels.iter().map(|&v| if v as usize == k { 255 } else { 0 }));
+}
+
+/// Writes every layer `k` as `<stem>.layer<k>.png` (white = pixels of layer k), the label
+/// map as `<stem>.labels.png` and the density plot as `<stem>.density.png` into `dir`.
+pub fn write_layer_files(dir: &Path, stem: &str, l: &Layers) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    let p = dir.join(format!("{stem}.labels.png"));
+    write_labels(&p, l)?;
+    written.push(p);
+    let mut mask = Vec::new();
+    for k in 0..l.len() {
+        layer_mask(l, k, &mut mask);
+        let p = dir.join(format!("{stem}.layer{k}.png"));
+        write_gray_png(&p, l.upscaled_width, l.upscaled_height, &mask)?;
+        written.push(p);
+    }
+    let plot = crate::plot::DensityPlot::default().render(l);
+    let p = dir.join(format!("{stem}.density.png"));
+    write_rgb_png(&p, plot.width, plot.height, &plot.rgb)?;
+    written.push(p);
+    Ok(written)
+}
+
+/// Creates an output folder (and its parents) with a clear error.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
