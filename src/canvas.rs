@@ -120,7 +120,11 @@ impl Canvas {
     pub fn text(&mut self, x: i64, y: i64, text: &str, scale: i64, color: u32) -> i64 {
         let mut cx = x;
         for ch in text.chars() {
-            let code = if ch.is_ascii() { ch as usize } else { b'?' as usize };
+            let code = if ch.is_ascii() {
+                ch as usize
+            } else {
+                b'?' as usize
+            };
             let glyph = BASIC_LEGACY[code];
             for (row, bits) in glyph.iter().enumerate() {
                 for col in 0..8 {
@@ -187,6 +191,9 @@ mod tests {
     #[test]
     fn blend_ends() {
         assert_eq!(blend(rgb(10, 20, 30), rgb(200, 100, 0), 0), rgb(10, 20, 30));
-        assert_eq!(blend(rgb(10, 20, 30), rgb(200, 100, 0), 255), rgb(200, 100, 0));
+        assert_eq!(
+            blend(rgb(10, 20, 30), rgb(200, 100, 0), 255),
+            rgb(200, 100, 0)
+        );
     }
 }

@@ -26,6 +26,10 @@ pub mod frame;
 pub mod output;
 pub mod pipeline;
 pub mod plot;
+pub mod runtime;
+pub mod sink;
+pub mod source;
+pub mod view;
 
 pub use error::{Error, Result};
 pub use frame::{read_image, Frame, RgbView};

@@ -165,7 +165,11 @@ pub fn write_labels(path: &Path, l: &Layers) -> Result<()> {
 /// Fills `mask` with 255 where the label is `k`, 0 elsewhere.
 pub fn layer_mask(l: &Layers, k: usize, mask: &mut Vec<u8>) {
     mask.clear();
-    mask.extend(l.labels.iter().map(|&v| if v as usize == k { 255 } else { 0 }));
+    mask.extend(
+        l.labels
+            .iter()
+            .map(|&v| if v as usize == k { 255 } else { 0 }),
+    );
 }
 
 /// Writes every layer `k` as `<stem>.layer<k>.png` (white = pixels of layer k), the label
@@ -195,4 +199,47 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
         path: dir.to_path_buf(),
         source,
     })
+}
+
+/// Writes a snapshot of a processed frame into `dir`: source PNG, label map, the chosen
+/// layer, the density plot and the frame's JSON record. Returns the files written.
+pub fn write_snapshot(
+    dir: &Path,
+    p: &crate::runtime::Processed,
+    layer: usize,
+) -> Result<Vec<PathBuf>> {
+    ensure_dir(dir)?;
+    let stem = format!("snapshot_{:06}", p.index);
+    let l = &p.layers;
+    let mut files = Vec::new();
+    let path = dir.join(format!("{stem}.source.png"));
+    write_rgb_png(&path, p.frame_width, p.frame_height, &p.rgb)?;
+    files.push(path);
+    let path = dir.join(format!("{stem}.labels.png"));
+    write_labels(&path, l)?;
+    files.push(path);
+    let mut mask = Vec::new();
+    layer_mask(l, layer, &mut mask);
+    let path = dir.join(format!("{stem}.layer{layer}.png"));
+    write_gray_png(&path, l.upscaled_width, l.upscaled_height, &mask)?;
+    files.push(path);
+    let plot = crate::plot::DensityPlot {
+        highlight: Some(layer),
+        ..Default::default()
+    }
+    .render(l);
+    let path = dir.join(format!("{stem}.density.png"));
+    write_rgb_png(&path, plot.width, plot.height, &plot.rgb)?;
+    files.push(path);
+    if p.features.is_some() {
+        let path = dir.join(format!("{stem}.text.png"));
+        write_gray_png(&path, l.upscaled_width, l.upscaled_height, &p.text_mask)?;
+        files.push(path);
+    }
+    let json = serde_json::to_string_pretty(&crate::sink::FrameRecord::new(p))
+        .map_err(|e| Error::Y4m(format!("JSON: {e}")))?;
+    let path = dir.join(format!("{stem}.json"));
+    write_atomic(&path, json.as_bytes())?;
+    files.push(path);
+    Ok(files)
 }

@@ -131,7 +131,13 @@ impl DensityPlot {
         c.text(x0 + left, y0 + 2, &title, s, CURVE);
         for v in [0u32, 64, 128, 192, 255] {
             let x = px(v as f64);
-            c.text(x - 4 * s, y0 + h - text_h + 2, &v.to_string(), s, rgb(170, 170, 170));
+            c.text(
+                x - 4 * s,
+                y0 + h - text_h + 2,
+                &v.to_string(),
+                s,
+                rgb(170, 170, 170),
+            );
         }
     }
 }

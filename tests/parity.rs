@@ -18,8 +18,16 @@ fn check_fixture(name: &str, image: &std::path::Path, params: Params) {
     let frame = read_image(image, 0).unwrap();
     let mut p = Pipeline::new(params).unwrap();
     let l = p.process(frame.view()).unwrap();
-    assert_eq!(l.upscaled_width as u64, g["upscaled_width"].as_u64().unwrap(), "{name}");
-    assert_eq!(l.upscaled_height as u64, g["upscaled_height"].as_u64().unwrap(), "{name}");
+    assert_eq!(
+        l.upscaled_width as u64,
+        g["upscaled_width"].as_u64().unwrap(),
+        "{name}"
+    );
+    assert_eq!(
+        l.upscaled_height as u64,
+        g["upscaled_height"].as_u64().unwrap(),
+        "{name}"
+    );
     let minima: Vec<u64> = l.minima.iter().map(|&v| v as u64).collect();
     let maxima: Vec<u64> = l.maxima.iter().map(|&v| v as u64).collect();
     assert_eq!(minima, u64s(&g["minima"]), "{name}: minima");
@@ -29,7 +37,11 @@ fn check_fixture(name: &str, image: &std::path::Path, params: Params) {
     assert_eq!(bounds, u64s(&g["bounds"]), "{name}: bounds");
     assert_eq!(peaks, u64s(&g["peaks"]), "{name}: peaks");
     let gs = g["sigma"].as_f64().unwrap();
-    assert!((l.sigma - gs).abs() <= 1e-9 * gs.max(1.0), "{name}: sigma {} vs {gs}", l.sigma);
+    assert!(
+        (l.sigma - gs).abs() <= 1e-9 * gs.max(1.0),
+        "{name}: sigma {} vs {gs}",
+        l.sigma
+    );
     let n = (l.upscaled_width * l.upscaled_height) as f64;
     let gc: Vec<u64> = g["layers"]
         .as_array()
@@ -39,7 +51,10 @@ fn check_fixture(name: &str, image: &std::path::Path, params: Params) {
         .collect();
     for (k, (&a, &b)) in l.counts.iter().zip(&gc).enumerate() {
         let diff = a.abs_diff(b) as f64;
-        assert!(diff / n < LABEL_TOLERANCE, "{name}: layer {k} count {a} vs {b}");
+        assert!(
+            diff / n < LABEL_TOLERANCE,
+            "{name}: layer {k} count {a} vs {b}"
+        );
     }
     let (w, h, golden_labels) = gray_png(&fixture(&format!("golden/{name}.labels.png")));
     assert_eq!((w, h), (l.upscaled_width, l.upscaled_height));
@@ -175,7 +190,11 @@ fn seed_image_gives_published_numbers() {
     assert_eq!(golden_counts, vec![1806, 60467, 557698, 182977, 157692]);
     for (k, (&a, &b)) in l.counts.iter().zip(&golden_counts).enumerate() {
         let rel = a.abs_diff(b) as f64 / b as f64;
-        assert!(rel <= 5e-4, "layer {k}: {a} pixels vs golden {b} ({:.4} %)", rel * 100.0);
+        assert!(
+            rel <= 5e-4,
+            "layer {k}: {a} pixels vs golden {b} ({:.4} %)",
+            rel * 100.0
+        );
     }
     eprintln!("cn.jpg counts {:?} (golden {:?})", l.counts, golden_counts);
 }
@@ -192,7 +211,10 @@ fn check_features(name: &str, image: &std::path::Path, exact: bool) {
     let f = p.features();
     let gf = &g["features"];
     let kept = u64s(&gf["kept_per_layer"]);
-    let (pooled, pixels) = (gf["pooled"].as_u64().unwrap(), gf["pixels"].as_u64().unwrap());
+    let (pooled, pixels) = (
+        gf["pooled"].as_u64().unwrap(),
+        gf["pixels"].as_u64().unwrap(),
+    );
     eprintln!(
         "{name}: features kept {:?} pooled {} final {} (golden {kept:?} {pooled} {pixels})",
         f.counts().kept_per_layer,
@@ -249,7 +271,10 @@ fn seed_image_text_features_are_exact() {
     }
     check_features("cn", &path, true);
     let g = golden("cn");
-    assert_eq!(u64s(&g["features"]["kept_per_layer"]), vec![1806, 3873, 22430, 24, 27845]);
+    assert_eq!(
+        u64s(&g["features"]["kept_per_layer"]),
+        vec![1806, 3873, 22430, 24, 27845]
+    );
     assert_eq!(g["features"]["pooled"].as_u64(), Some(47314));
     assert_eq!(g["features"]["pixels"].as_u64(), Some(29765));
 }

@@ -245,7 +245,9 @@ mod tests {
         for levels in [2u64, 3, 5] {
             let map: Vec<u8> = (0..w * h)
                 .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     ((seed >> 33) % levels) as u8
                 })
                 .collect();

@@ -24,7 +24,9 @@ impl std::str::FromStr for Convention {
         match s {
             "seed" => Ok(Self::Seed),
             "true" => Ok(Self::True),
-            _ => Err(format!("unknown extremum convention '{s}' (expected seed or true)")),
+            _ => Err(format!(
+                "unknown extremum convention '{s}' (expected seed or true)"
+            )),
         }
     }
 }

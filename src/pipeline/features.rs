@@ -167,7 +167,8 @@ impl TextFeatures {
             if slot == NOT_MIXED {
                 continue;
             }
-            let counts = &self.mixed_counts[slot as usize * k_layers..(slot as usize + 1) * k_layers];
+            let counts =
+                &self.mixed_counts[slot as usize * k_layers..(slot as usize + 1) * k_layers];
             let mut best = 0;
             for (k, &cnt) in counts.iter().enumerate() {
                 if cnt > counts[best] {

@@ -16,7 +16,11 @@ pub fn layer_lut(bounds: &[u16], lut: &mut [u8; LEVELS]) {
 pub fn layer_counts(hist: &[u64; LEVELS], bounds: &[u16], counts: &mut Vec<u64>) {
     counts.clear();
     for k in 0..bounds.len() - 1 {
-        counts.push(hist[bounds[k] as usize..bounds[k + 1] as usize].iter().sum());
+        counts.push(
+            hist[bounds[k] as usize..bounds[k + 1] as usize]
+                .iter()
+                .sum(),
+        );
     }
 }
 
@@ -143,6 +147,28 @@ impl Layers {
             }
         }
         best.map(|(k, _)| k)
+    }
+
+    /// Copies `other` into `self`, reusing `self`'s buffers (no allocation once they are
+    /// large enough; a derived `clone_from` would allocate).
+    pub fn copy_from(&mut self, other: &Layers) {
+        self.width = other.width;
+        self.height = other.height;
+        self.upscaled_width = other.upscaled_width;
+        self.upscaled_height = other.upscaled_height;
+        self.sigma = other.sigma;
+        self.bandwidth = other.bandwidth;
+        self.bandwidth_reused = other.bandwidth_reused;
+        self.histogram = other.histogram;
+        self.density = other.density;
+        self.minima.clone_from(&other.minima);
+        self.maxima.clone_from(&other.maxima);
+        self.bounds.clone_from(&other.bounds);
+        self.peaks.clone_from(&other.peaks);
+        self.counts.clone_from(&other.counts);
+        self.levels.clone_from(&other.levels);
+        self.labels.clone_from(&other.labels);
+        self.lut = other.lut;
     }
 
     /// Layer indices ordered by pixel count, most populous first.

@@ -84,7 +84,11 @@ impl Params {
             && self.factor >= FACTOR_RANGE.0
             && self.factor <= FACTOR_RANGE.1)
         {
-            return bad("factor", self.factor.to_string(), "a number from 0.001 to 10");
+            return bad(
+                "factor",
+                self.factor.to_string(),
+                "a number from 0.001 to 10",
+            );
         }
         if !(ZOOM_RANGE.0..=ZOOM_RANGE.1).contains(&self.zoom) {
             return bad("zoom", self.zoom.to_string(), "an integer from 1 to 4");
@@ -92,7 +96,8 @@ impl Params {
         if !(POWER_RANGE.0..=POWER_RANGE.1).contains(&self.power) {
             return bad("power", self.power.to_string(), "an integer from 1 to 4");
         }
-        if !(self.bandwidth_tolerance.is_finite() && (0.0..=1.0).contains(&self.bandwidth_tolerance))
+        if !(self.bandwidth_tolerance.is_finite()
+            && (0.0..=1.0).contains(&self.bandwidth_tolerance))
         {
             return bad(
                 "bandwidth-tolerance",

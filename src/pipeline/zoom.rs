@@ -222,7 +222,14 @@ impl Zoom {
 
     /// Zooms the luma plane `coeff` (`width × height`, consumed as scratch: it holds the
     /// spline coefficients afterwards) into `out` (`z·width × z·height`).
-    pub fn run(&mut self, coeff: &mut [f64], width: usize, height: usize, z: usize, out: &mut [f32]) {
+    pub fn run(
+        &mut self,
+        coeff: &mut [f64],
+        width: usize,
+        height: usize,
+        z: usize,
+        out: &mut [f32],
+    ) {
         let (ow, oh) = Self::output_size(width, height, z);
         debug_assert_eq!(coeff.len(), width * height);
         debug_assert_eq!(out.len(), ow * oh);

@@ -1,0 +1,444 @@
+//! The commands behind the CLI (binary side: `anyhow` errors, exit codes).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{bail, Context, Result};
+use layercam::output::{write_layer_files, LayerRecord};
+use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
+use layercam::sink::{HeadlessSink, Progress};
+use layercam::source::demo::DemoSource;
+use layercam::source::files::ImageFiles;
+use layercam::source::y4m::Y4mSource;
+use layercam::source::FrameSource;
+use layercam::{read_image, Pipeline};
+
+use crate::cli::{AnalyzeArgs, CameraArgs, LiveArgs, RecordArgs, ReplayArgs, StreamArgs};
+
+/// Exit code of a normal end.
+pub const EXIT_OK: i32 = 0;
+/// Exit code of an error (bad input, failing stage, lost camera).
+pub const EXIT_ERROR: i32 = 1;
+/// Exit code when interrupted by Ctrl-C or SIGTERM (the summary is still printed).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Raised by Ctrl-C / SIGTERM; every runtime polls it.
+fn interrupt_flag() -> &'static Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // a second handler cannot be installed; the flag works without it (tests)
+        let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
+        flag
+    })
+}
+
+/// `layercam analyze`.
+pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
+    let params = args.method.params(0.0);
+    let mut pipeline = Pipeline::new(params)?;
+    if let Some(dir) = &args.out {
+        layercam::output::ensure_dir(dir)?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0;
+    for path in &args.images {
+        match analyze_one(&mut pipeline, path, args, &mut out) {
+            Ok(()) => {}
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    out.flush()?;
+    if failed > 0 {
+        bail!("{failed} of {} images failed", args.images.len());
+    }
+    Ok(EXIT_OK)
+}
+
+fn analyze_one(
+    pipeline: &mut Pipeline,
+    path: &Path,
+    args: &AnalyzeArgs,
+    out: &mut impl Write,
+) -> Result<()> {
+    let frame = read_image(path, 0)?;
+    let layers = pipeline
+        .process(frame.view())
+        .with_context(|| format!("{}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut rec = LayerRecord::new(&name, layers);
+    if args.method.features {
+        rec.features = Some(pipeline.features().counts().clone());
+    }
+    if args.json {
+        serde_json::to_writer(&mut *out, &rec)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", rec.summary())?;
+    }
+    if let Some(dir) = &args.out {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "image".into());
+        let mut files = write_layer_files(dir, &stem, pipeline.layers())?;
+        if args.method.features {
+            let (w, h) = pipeline.features().size();
+            let p = dir.join(format!("{stem}.text.png"));
+            layercam::output::write_gray_png(&p, w, h, pipeline.features().mask())?;
+            files.push(p);
+        }
+        if !args.json {
+            writeln!(out, "  wrote {} files into {}", files.len(), dir.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// `layercam cameras`.
+pub fn cameras() -> Result<i32> {
+    #[cfg(feature = "camera")]
+    {
+        let list = layercam::source::camera::list_cameras()?;
+        if list.is_empty() {
+            println!("No camera found. Replay recorded frames instead: layercam replay PATH");
+            return Ok(EXIT_OK);
+        }
+        for c in list {
+            println!("camera {}: {} ({})", c.index, c.name, c.detail);
+            for f in c.formats {
+                println!("    {f}");
+            }
+        }
+        Ok(EXIT_OK)
+    }
+    #[cfg(not(feature = "camera"))]
+    {
+        println!("This build has no camera support (built without the `camera` feature).");
+        Ok(EXIT_OK)
+    }
+}
+
+/// True when at least one camera is present.
+fn camera_present() -> bool {
+    #[cfg(feature = "camera")]
+    {
+        layercam::source::camera::list_cameras().is_ok_and(|l| !l.is_empty())
+    }
+    #[cfg(not(feature = "camera"))]
+    {
+        false
+    }
+}
+
+fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
+    #[cfg(feature = "camera")]
+    {
+        use layercam::source::camera::{CameraRequest, CameraSource};
+        let req = CameraRequest {
+            index: cam.camera,
+            size: cam.size,
+            fps: cam.fps,
+            exit_on_loss: cam.exit_on_camera_loss,
+        };
+        let list = layercam::source::camera::list_cameras().unwrap_or_default();
+        if list.is_empty() {
+            bail!("no camera found; replay recorded frames instead: layercam replay PATH");
+        }
+        if !list.iter().any(|c| c.index == cam.camera) {
+            let have: Vec<String> = list
+                .iter()
+                .map(|c| format!("{} ({})", c.index, c.name))
+                .collect();
+            bail!(
+                "camera {} not found; cameras: {}",
+                cam.camera,
+                have.join(", ")
+            );
+        }
+        Ok(Box::new(move || {
+            Ok(Box::new(CameraSource::open(req)?) as Box<dyn FrameSource>)
+        }))
+    }
+    #[cfg(not(feature = "camera"))]
+    {
+        let _ = cam;
+        bail!("this build has no camera support (built without the `camera` feature)")
+    }
+}
+
+/// Opens a replay source for PATH (checked here, so errors come before any thread starts).
+fn replay_source(path: &Path, pattern: Option<&str>) -> Result<Box<dyn FrameSource>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(Y4mSource::stdin()?));
+    }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("y4m"))
+    {
+        return Ok(Box::new(Y4mSource::open(path)?));
+    }
+    Ok(Box::new(ImageFiles::open(path, pattern)?))
+}
+
+/// Where results go.
+enum Display {
+    Window,
+    Headless,
+}
+
+fn choose_display(s: &StreamArgs) -> Result<Display> {
+    if s.headless {
+        return Ok(Display::Headless);
+    }
+    #[cfg(feature = "window")]
+    {
+        if layercam::view::window::display_available() {
+            return Ok(Display::Window);
+        }
+        if s.window {
+            bail!("--window was given but no display is available (DISPLAY is not set)");
+        }
+        eprintln!("notice: no display available; running headless");
+        Ok(Display::Headless)
+    }
+    #[cfg(not(feature = "window"))]
+    {
+        if s.window {
+            bail!("--window was given but this build has no window support");
+        }
+        Ok(Display::Headless)
+    }
+}
+
+/// Runs a stream to its end with the chosen display; returns the exit code.
+fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Result<i32> {
+    let display = choose_display(s)?;
+    let flag = interrupt_flag();
+    flag.store(false, Ordering::SeqCst);
+    let rt = Runtime::start(opener, cfg.clone())?;
+    let stop = rt.stop_flag();
+    let relay = {
+        let flag = flag.clone();
+        std::thread::Builder::new()
+            .name("layercam-signal".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if flag.load(Ordering::Relaxed) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            })?
+    };
+    let progress = match display {
+        Display::Window => Progress::Hidden,
+        Display::Headless => Progress::detect(s.json),
+    };
+    let stdout = std::io::stdout();
+    let json = s.json.then(|| std::io::BufWriter::new(stdout.lock()));
+    let mut sink = HeadlessSink::new(json, s.out.clone(), progress)?;
+    let outcome: Result<()> = match display {
+        Display::Headless => (|| {
+            loop {
+                if rt.stopping() {
+                    break;
+                }
+                match rt
+                    .results
+                    .recv_timeout(std::time::Duration::from_millis(50))
+                {
+                    Ok(p) => {
+                        sink.write(&p, &rt.stats)?;
+                        rt.recycle(p);
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            Ok(())
+        })(),
+        Display::Window => {
+            #[cfg(feature = "window")]
+            {
+                use layercam::view::window::{run_window, ViewerOptions};
+                use layercam::view::ViewerState;
+                let mut state = ViewerState::new(
+                    s.view,
+                    cfg.params.factor,
+                    cfg.params.bandwidth_tolerance,
+                    cfg.params.features,
+                );
+                let opts = ViewerOptions {
+                    scale: s.scale,
+                    layer: s.layer.map(|l| l as usize),
+                    snapshot_dir: s.snapshot_dir.clone(),
+                    record_dir: s.record_dir.clone(),
+                    strip_height: 140,
+                    max_fps: 60,
+                };
+                run_window(&rt, &mut state, &opts, Some(&mut sink))
+                    .map(|_| ())
+                    .map_err(anyhow::Error::from)
+            }
+            #[cfg(not(feature = "window"))]
+            {
+                Ok(())
+            }
+        }
+    };
+    let interrupted = flag.load(Ordering::SeqCst);
+    let stats = rt.stats.clone();
+    let joined = rt.join();
+    let _ = relay.join();
+    let summary = sink.summary(&stats);
+    outcome?;
+    joined?;
+    summary?;
+    Ok(if interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_OK
+    })
+}
+
+fn stream_config(s: &StreamArgs, policy: Policy, pacing: Pacing) -> RuntimeConfig {
+    RuntimeConfig {
+        params: s.method.params(s.bandwidth_tolerance),
+        policy,
+        pacing,
+        max_frames: s.max_frames,
+        capacity: if policy == Policy::LatestWins { 1 } else { 2 },
+        ..RuntimeConfig::default()
+    }
+}
+
+/// `layercam live`.
+pub fn live(args: &LiveArgs) -> Result<i32> {
+    let opener = camera_opener(&args.camera)?;
+    let cfg = stream_config(&args.stream, Policy::LatestWins, Pacing::Fast);
+    run_stream(opener, cfg, &args.stream)
+}
+
+/// `layercam replay`.
+pub fn replay(args: &ReplayArgs) -> Result<i32> {
+    let source = replay_source(&args.path, args.pattern.as_deref())?;
+    // the source is Send-free by contract; replay sources are plain data, so open again on
+    // the capture thread from the same arguments (cheap) after validating here
+    drop(source);
+    let (path, pattern) = (args.path.clone(), args.pattern.clone());
+    let opener: SourceOpener = Box::new(move || {
+        replay_source(&path, pattern.as_deref()).map_err(|e| {
+            match e.downcast::<layercam::Error>() {
+                Ok(e) => e,
+                Err(e) => layercam::Error::Y4m(e.to_string()),
+            }
+        })
+    });
+    let policy = if args.drop {
+        Policy::LatestWins
+    } else {
+        Policy::Lossless
+    };
+    let pacing = if args.fast {
+        Pacing::Fast
+    } else if let Some(f) = args.fps {
+        Pacing::Fixed(f)
+    } else {
+        Pacing::Source
+    };
+    let mut cfg = stream_config(&args.stream, policy, pacing);
+    cfg.looping = args.looping;
+    cfg.strict = args.strict;
+    run_stream(opener, cfg, &args.stream)
+}
+
+/// `layercam` with no subcommand: camera 0, or the demo replay.
+pub fn default_run(s: &StreamArgs) -> Result<i32> {
+    if camera_present() {
+        eprintln!("camera found: running live (layercam live)");
+        let opener = camera_opener(&CameraArgs {
+            camera: 0,
+            size: None,
+            fps: None,
+            exit_on_camera_loss: false,
+        })?;
+        let cfg = stream_config(s, Policy::LatestWins, Pacing::Fast);
+        return run_stream(opener, cfg, s);
+    }
+    eprintln!("No camera found: replaying the bundled demo sequence (layercam replay PATH plays your own frames)");
+    let opener: SourceOpener = Box::new(|| Ok(Box::new(DemoSource::new()) as Box<dyn FrameSource>));
+    let mut cfg = stream_config(s, Policy::Lossless, Pacing::Source);
+    // in a window the demo loops until closed; headless it plays once
+    cfg.looping = matches!(choose_display_quiet(s), Display::Window);
+    run_stream(opener, cfg, s)
+}
+
+fn choose_display_quiet(s: &StreamArgs) -> Display {
+    #[cfg(feature = "window")]
+    {
+        if !s.headless && layercam::view::window::display_available() {
+            return Display::Window;
+        }
+    }
+    let _ = s;
+    Display::Headless
+}
+
+/// `layercam record`.
+pub fn record(args: &RecordArgs) -> Result<i32> {
+    let opener = camera_opener(&args.camera)?;
+    layercam::output::ensure_dir(&args.out)?;
+    let flag = interrupt_flag();
+    let mut cfg = RuntimeConfig {
+        policy: Policy::Lossless,
+        pacing: Pacing::Fast,
+        max_frames: args.frames,
+        ..RuntimeConfig::default()
+    };
+    // recording needs no layers: the smallest pipeline work is zoom 1
+    cfg.params.zoom = 1;
+    let rt = Runtime::start(opener, cfg)?;
+    let mut n = 0u64;
+    loop {
+        if flag.load(Ordering::Relaxed) {
+            rt.stop();
+            break;
+        }
+        match rt
+            .results
+            .recv_timeout(std::time::Duration::from_millis(50))
+        {
+            Ok(p) => {
+                let path = args.out.join(format!("frame_{n:05}.png"));
+                layercam::output::write_rgb_png(&path, p.frame_width, p.frame_height, &p.rgb)?;
+                n += 1;
+                rt.recycle(p);
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let interrupted = flag.load(Ordering::Relaxed);
+    rt.join()?;
+    eprintln!(
+        "recorded {n} frames into {} (replay with: layercam replay {})",
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(if interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_OK
+    })
+}

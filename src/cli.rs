@@ -1,0 +1,270 @@
+//! Command-line interface (clap): subcommands, flags and their valid ranges.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use layercam::pipeline::{Convention, Params, DEFAULT_MAX_PIXELS};
+use layercam::view::View;
+
+/// Split camera frames into gray-level layers so that text of any colour ends up alone in
+/// one layer.
+///
+/// With no subcommand: camera 0 if one exists, otherwise the bundled demo replay; a window
+/// when a display is available, headless otherwise.
+#[derive(Debug, Parser)]
+#[command(
+    name = "layercam",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default run (no subcommand).
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Layer image files and print (or write) the result.
+    Analyze(AnalyzeArgs),
+    /// Layer a webcam live.
+    Live(LiveArgs),
+    /// Replay recorded frames: an image, a folder of images, a .y4m file, or - (y4m on stdin).
+    Replay(ReplayArgs),
+    /// Save camera frames as numbered PNGs that `replay` plays back.
+    Record(RecordArgs),
+    /// List cameras and their formats.
+    Cameras,
+}
+
+/// Method parameters (shared by every command).
+#[derive(Debug, Clone, Args)]
+pub struct MethodArgs {
+    /// Bandwidth factor: h = factor · σ (0.001–10).
+    #[arg(long, default_value_t = 0.2, value_parser = parse_factor)]
+    pub factor: f64,
+    /// Upscale factor before layering (1–4; 1 = none).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub zoom: u8,
+    /// Power transform exponent (1–4).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub power: u8,
+    /// How extrema are reported: `seed` (index − 1, the published numbers) or `true`.
+    #[arg(long, default_value = "seed")]
+    pub convention: Convention,
+    /// Also extract text features (the seed's feature extraction (2)).
+    #[arg(long)]
+    pub features: bool,
+    /// Largest frame accepted, in source pixels (protects memory).
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS, value_parser = parse_max_pixels)]
+    pub max_pixels: usize,
+}
+
+impl MethodArgs {
+    /// The pipeline parameters.
+    pub fn params(&self, tolerance: f64) -> Params {
+        Params {
+            factor: self.factor,
+            zoom: self.zoom as usize,
+            power: self.power as u32,
+            convention: self.convention,
+            bandwidth_tolerance: tolerance,
+            max_pixels: self.max_pixels,
+            features: self.features,
+        }
+    }
+}
+
+/// `layercam analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Image files (PNG, JPEG; RGB, RGBA, gray or palette).
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    /// One JSON object per line instead of the readable summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Write <stem>.labels.png, <stem>.layer<k>.png and <stem>.density.png here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Method parameters.
+    #[command(flatten)]
+    pub method: MethodArgs,
+}
+
+/// Options of every streaming command.
+#[derive(Debug, Clone, Args)]
+pub struct StreamArgs {
+    /// No window: results go to --json / --out and the summary.
+    #[arg(long, conflicts_with = "window")]
+    pub headless: bool,
+    /// Demand a window (error if no display is available).
+    #[arg(long)]
+    pub window: bool,
+    /// One JSON line per frame on stdout, then a summary line.
+    #[arg(long)]
+    pub json: bool,
+    /// Write frame_NNNNNN.labels.png (and .text.png with --features) per frame here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Layer to show first (0–15; later followed by its peak level).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=15))]
+    pub layer: Option<u8>,
+    /// View to start with: layer, overlay, labels, mosaic, text.
+    #[arg(long, default_value = "layer")]
+    pub view: View,
+    /// Display scale of the source frame (0.25–4).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
+    pub scale: f64,
+    /// Reuse h until σ drifts by more than this (relative, 0–1; 0 = every frame, seed-exact).
+    #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance)]
+    pub bandwidth_tolerance: f64,
+    /// Where `s` in the viewer writes snapshots.
+    #[arg(long, default_value = ".")]
+    pub snapshot_dir: PathBuf,
+    /// Where `r` in the viewer records source frames.
+    #[arg(long, default_value = "recording")]
+    pub record_dir: PathBuf,
+    /// Stop after this many frames.
+    #[arg(long)]
+    pub max_frames: Option<u64>,
+    /// Method parameters.
+    #[command(flatten)]
+    pub method: MethodArgs,
+}
+
+/// Camera selection.
+#[derive(Debug, Clone, Args)]
+pub struct CameraArgs {
+    /// Camera index (see `layercam cameras`).
+    #[arg(long, default_value_t = 0)]
+    pub camera: u32,
+    /// Requested frame size, WxH (the closest the camera offers is used).
+    #[arg(long, value_parser = parse_size)]
+    pub size: Option<(u32, u32)>,
+    /// Requested frame rate (1–240).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub fps: Option<u32>,
+    /// Exit with an error when the camera is lost instead of reconnecting.
+    #[arg(long)]
+    pub exit_on_camera_loss: bool,
+}
+
+/// `layercam live`.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Camera.
+    #[command(flatten)]
+    pub camera: CameraArgs,
+    /// Output and method options.
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+/// `layercam replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// An image file, a folder of images (natural order), a .y4m file, or - for y4m on stdin.
+    pub path: PathBuf,
+    /// Frame rate of the replay (default: the y4m header's, else 30).
+    #[arg(long, value_parser = parse_fps, conflicts_with = "fast")]
+    pub fps: Option<f64>,
+    /// As fast as possible.
+    #[arg(long)]
+    pub fast: bool,
+    /// Start again at the end.
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// Live behaviour: drop stale frames instead of processing every frame.
+    #[arg(long)]
+    pub drop: bool,
+    /// Stop with an error at the first unreadable input instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// In a folder, only files whose name matches this wildcard (e.g. 'frame_*').
+    #[arg(long)]
+    pub pattern: Option<String>,
+    /// Output and method options.
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+/// `layercam record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Camera.
+    #[command(flatten)]
+    pub camera: CameraArgs,
+    /// Folder for frame_NNNNN.png.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Stop after this many frames (default: until Ctrl-C).
+    #[arg(long)]
+    pub frames: Option<u64>,
+}
+
+fn parse_f64_in(s: &str, lo: f64, hi: f64, what: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number; {what}"))?;
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(v)
+    } else {
+        Err(format!("{v} is out of range; {what}"))
+    }
+}
+
+fn parse_factor(s: &str) -> Result<f64, String> {
+    parse_f64_in(s, 0.001, 10.0, "expected a number from 0.001 to 10")
+}
+
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    parse_f64_in(s, 0.0, 1.0, "expected a number from 0 to 1")
+}
+
+fn parse_scale(s: &str) -> Result<f64, String> {
+    parse_f64_in(s, 0.25, 4.0, "expected a number from 0.25 to 4")
+}
+
+fn parse_fps(s: &str) -> Result<f64, String> {
+    parse_f64_in(
+        s,
+        0.1,
+        1000.0,
+        "expected frames per second from 0.1 to 1000",
+    )
+}
+
+fn parse_max_pixels(s: &str) -> Result<usize, String> {
+    let v: usize = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number of pixels"))?;
+    if (1..=400_000_000).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is out of range; expected 1 to 400000000 pixels"
+        ))
+    }
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("'{s}' is not WxH (e.g. 1280x720)"))?;
+    let w: u32 = w.parse().map_err(|_| format!("bad width in '{s}'"))?;
+    let h: u32 = h.parse().map_err(|_| format!("bad height in '{s}'"))?;
+    if (1..=8192).contains(&w) && (1..=8192).contains(&h) {
+        Ok((w, h))
+    } else {
+        Err(format!(
+            "{w}x{h} is out of range; width and height from 1 to 8192"
+        ))
+    }
+}

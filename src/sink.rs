@@ -1,0 +1,249 @@
+//! Headless output of a stream: one JSON line per frame, label-map PNGs, a progress bar and
+//! the closing summary.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::output::{write_gray_png, LayerRecord};
+use crate::pipeline::StageTimings;
+use crate::runtime::{LatencyHistogram, Processed, Stats};
+
+/// The per-frame JSON record: the `analyze` schema plus stream fields.
+#[derive(Debug, Serialize)]
+pub struct FrameRecord<'a> {
+    /// Sequence number in the stream.
+    pub frame: u64,
+    /// The `analyze` fields.
+    #[serde(flatten)]
+    pub layers: LayerRecord,
+    /// Capture time, ms since the stream started.
+    pub timestamp_ms: f64,
+    /// Capture → result latency, ms.
+    pub latency_ms: f64,
+    /// Whether the bandwidth came from the cache.
+    pub bandwidth_reused: bool,
+    /// Frames dropped so far.
+    pub dropped: u64,
+    /// Worker time per stage and `total`, ms.
+    pub timings_ms: &'a StageTimings,
+}
+
+impl<'a> FrameRecord<'a> {
+    /// The record of one processed frame.
+    pub fn new(p: &'a Processed) -> Self {
+        let mut layers = LayerRecord::new(&p.origin, &p.layers);
+        layers.features = p.features.clone();
+        Self {
+            frame: p.index,
+            layers,
+            timestamp_ms: p.timestamp_ms,
+            latency_ms: p.latency_ms,
+            bandwidth_reused: p.layers.bandwidth_reused,
+            dropped: p.dropped,
+            timings_ms: &p.timings,
+        }
+    }
+}
+
+/// Totals of a run, printed at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Frames delivered by the source.
+    pub frames_in: u64,
+    /// Frames that reached the output.
+    pub frames_out: u64,
+    /// Frames dropped by the latest-wins policy.
+    pub dropped: u64,
+    /// Inputs skipped (unreadable, corrupt, refused).
+    pub skipped: u64,
+    /// Output frames per second over the run.
+    pub fps: f64,
+    /// Median capture → result latency, ms.
+    pub latency_ms_p50: f64,
+    /// 99th percentile latency, ms.
+    pub latency_ms_p99: f64,
+}
+
+impl Summary {
+    /// Builds the summary from the shared counters and the latencies seen by the output.
+    pub fn new(stats: &Stats, frames_out: u64, lat: &LatencyHistogram) -> Self {
+        let secs = stats.started.elapsed().as_secs_f64().max(1e-9);
+        Self {
+            frames_in: stats.frames_in.load(Ordering::Relaxed),
+            frames_out,
+            dropped: stats.dropped.load(Ordering::Relaxed),
+            skipped: stats.skipped.load(Ordering::Relaxed),
+            fps: frames_out as f64 / secs,
+            latency_ms_p50: lat.quantile(0.5),
+            latency_ms_p99: lat.quantile(0.99),
+        }
+    }
+
+    /// The readable form (stderr without `--json`).
+    pub fn readable(&self) -> String {
+        format!(
+            "{} frames in, {} out, {} dropped, {} skipped; {:.1} fps; latency p50 {:.1} ms, p99 {:.1} ms",
+            self.frames_in,
+            self.frames_out,
+            self.dropped,
+            self.skipped,
+            self.fps,
+            self.latency_ms_p50,
+            self.latency_ms_p99
+        )
+    }
+
+    /// The JSON line `{"summary": {...}}`.
+    pub fn json_line(&self) -> String {
+        #[derive(Serialize)]
+        struct Wrap<'a> {
+            summary: &'a Summary,
+        }
+        serde_json::to_string(&Wrap { summary: self }).unwrap_or_default()
+    }
+}
+
+/// Where headless results go.
+pub struct HeadlessSink<W: Write> {
+    json: Option<W>,
+    out_dir: Option<PathBuf>,
+    progress: Progress,
+    /// Latencies of the frames written.
+    pub latency: LatencyHistogram,
+    /// Frames written.
+    pub frames_out: u64,
+    line: Vec<u8>,
+}
+
+/// How progress is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Not at all.
+    Hidden,
+    /// A bar redrawn in place (stderr is a terminal).
+    Bar,
+    /// A line every 10 % (stderr is a file or pipe).
+    Lines,
+}
+
+impl Progress {
+    /// The right kind for this process: a bar on a terminal; lines otherwise, unless JSON
+    /// goes to stdout (then stderr stays quiet for scripts).
+    pub fn detect(json: bool) -> Self {
+        if std::io::stderr().is_terminal() {
+            Progress::Bar
+        } else if json {
+            Progress::Hidden
+        } else {
+            Progress::Lines
+        }
+    }
+}
+
+impl<W: Write> HeadlessSink<W> {
+    /// A sink writing JSON lines to `json` (if any) and PNGs into `out_dir` (if any).
+    pub fn new(json: Option<W>, out_dir: Option<PathBuf>, progress: Progress) -> Result<Self> {
+        if let Some(d) = &out_dir {
+            crate::output::ensure_dir(d)?;
+        }
+        Ok(Self {
+            json,
+            out_dir,
+            progress,
+            latency: LatencyHistogram::default(),
+            frames_out: 0,
+            line: Vec::new(),
+        })
+    }
+
+    /// Writes one processed frame.
+    pub fn write(&mut self, p: &Processed, stats: &Stats) -> Result<()> {
+        if let Some(dir) = &self.out_dir {
+            let l = &p.layers;
+            let path = dir.join(format!("frame_{:06}.labels.png", p.index));
+            write_gray_png(&path, l.upscaled_width, l.upscaled_height, &l.labels)?;
+            if p.features.is_some() {
+                let path = dir.join(format!("frame_{:06}.text.png", p.index));
+                write_gray_png(&path, l.upscaled_width, l.upscaled_height, &p.text_mask)?;
+            }
+        }
+        if let Some(w) = self.json.as_mut() {
+            self.line.clear();
+            serde_json::to_writer(&mut self.line, &FrameRecord::new(p))
+                .map_err(|e| Error::Y4m(format!("JSON: {e}")))?;
+            self.line.push(b'\n');
+            w.write_all(&self.line).map_err(|source| Error::Io {
+                path: "stdout".into(),
+                source,
+            })?;
+        }
+        self.latency.record(p.latency_ms);
+        self.frames_out += 1;
+        self.show_progress(stats);
+        Ok(())
+    }
+
+    fn show_progress(&self, stats: &Stats) {
+        let total = stats.len_hint.load(Ordering::Relaxed);
+        if total == 0 {
+            return;
+        }
+        let done = self.frames_out.min(total);
+        let fps = self.frames_out as f64 / stats.started.elapsed().as_secs_f64().max(1e-9);
+        match self.progress {
+            Progress::Hidden => {}
+            Progress::Bar => {
+                let width = 30;
+                let filled = (done * width / total) as usize;
+                eprint!(
+                    "\r[{}{}] {done}/{total} frames {fps:.1} fps ",
+                    "=".repeat(filled),
+                    " ".repeat(width as usize - filled)
+                );
+                if done == total {
+                    eprintln!();
+                }
+            }
+            Progress::Lines => {
+                let step = (total / 10).max(1);
+                if done % step == 0 || done == total {
+                    eprintln!("progress: {done}/{total} frames ({fps:.1} fps)");
+                }
+            }
+        }
+    }
+
+    /// Flushes JSON output.
+    pub fn flush(&mut self) -> Result<()> {
+        if let Some(w) = self.json.as_mut() {
+            w.flush().map_err(|source| Error::Io {
+                path: "stdout".into(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes the closing summary (JSON line to the JSON writer, or readable on stderr).
+    pub fn summary(&mut self, stats: &Stats) -> Result<Summary> {
+        let s = Summary::new(stats, self.frames_out, &self.latency);
+        if self.progress == Progress::Bar {
+            eprintln!();
+        }
+        match self.json.as_mut() {
+            Some(w) => {
+                writeln!(w, "{}", s.json_line()).map_err(|source| Error::Io {
+                    path: "stdout".into(),
+                    source,
+                })?;
+            }
+            None => eprintln!("{}", s.readable()),
+        }
+        self.flush()?;
+        Ok(s)
+    }
+}

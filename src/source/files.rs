@@ -1,0 +1,259 @@
+//! Image files: one file, or every image of a folder in natural sort order.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use super::{FrameSource, Next, SourceKind};
+use crate::error::{Error, Result};
+use crate::frame::read_image;
+
+/// File extensions read as frames (what the enabled `image` features and libjpeg decode).
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+
+/// True when the path has an image extension (case-insensitive).
+pub fn has_image_extension(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// Compares names the way people count: `frame2` before `frame10`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let na = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let nb = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (da, db) = (&a[..na], &b[..nb]);
+                let ta = trim_zeros(da);
+                let tb = trim_zeros(db);
+                let ord = ta
+                    .len()
+                    .cmp(&tb.len())
+                    .then_with(|| ta.cmp(tb))
+                    .then(na.cmp(&nb));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[na..];
+                b = &b[nb..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let k = d.iter().take_while(|&&c| c == b'0').count();
+    &d[k.min(d.len().saturating_sub(1))..]
+}
+
+/// Matches a file name against a simple wildcard pattern (`*` any run, `?` one character).
+pub fn wildcard(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// One entry of the replay list: a frame file, or a file to report as skipped.
+#[derive(Debug, Clone)]
+enum Entry {
+    Image(PathBuf),
+    NotImage(PathBuf),
+}
+
+/// Frames from image files.
+#[derive(Debug)]
+pub struct ImageFiles {
+    entries: Vec<Entry>,
+    pos: usize,
+    frame_index: u64,
+    what: String,
+}
+
+impl ImageFiles {
+    /// One image file, or every file of a folder (natural order; `pattern` selects names,
+    /// e.g. `frame_*`). In a folder, files without an image extension are reported as
+    /// skipped; a single file must have one. An empty selection is an error.
+    pub fn open(path: &Path, pattern: Option<&str>) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut entries = Vec::new();
+        if meta.is_dir() {
+            let rd = std::fs::read_dir(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let mut files: Vec<(String, PathBuf)> = Vec::new();
+            for e in rd {
+                let e = e.map_err(|source| Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let p = e.path();
+                if p.is_dir() {
+                    continue;
+                }
+                if pattern.is_some_and(|pat| !wildcard(pat, &name)) {
+                    continue;
+                }
+                files.push((name, p));
+            }
+            files.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+            for (_, p) in files {
+                entries.push(if has_image_extension(&p) {
+                    Entry::Image(p)
+                } else {
+                    Entry::NotImage(p)
+                });
+            }
+            if !entries.iter().any(|e| matches!(e, Entry::Image(_))) {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!(
+                            "no image files (.{}){} in this folder",
+                            IMAGE_EXTENSIONS.join(", ."),
+                            pattern
+                                .map(|p| format!(" matching '{p}'"))
+                                .unwrap_or_default()
+                        ),
+                    ),
+                });
+            }
+        } else {
+            if !has_image_extension(path) {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!(
+                            "unsupported file type (expected .{}, .y4m, a folder, or - for y4m on stdin)",
+                            IMAGE_EXTENSIONS.join(", .")
+                        ),
+                    ),
+                });
+            }
+            entries.push(Entry::Image(path.to_path_buf()));
+        }
+        Ok(Self {
+            entries,
+            pos: 0,
+            frame_index: 0,
+            what: path.display().to_string(),
+        })
+    }
+
+    /// Number of image files selected.
+    pub fn image_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e, Entry::Image(_)))
+            .count()
+    }
+}
+
+impl FrameSource for ImageFiles {
+    fn next(&mut self) -> Result<Next> {
+        let Some(entry) = self.entries.get(self.pos).cloned() else {
+            return Ok(Next::End);
+        };
+        self.pos += 1;
+        match entry {
+            Entry::NotImage(p) => Ok(Next::Skipped {
+                origin: p.display().to_string(),
+                reason: "not an image file".into(),
+            }),
+            Entry::Image(p) => match read_image(&p, self.frame_index) {
+                Ok(f) => {
+                    self.frame_index += 1;
+                    Ok(Next::Frame(f))
+                }
+                Err(e) => Ok(Next::Skipped {
+                    origin: p.display().to_string(),
+                    reason: match e {
+                        Error::Image { source, .. } => source.to_string(),
+                        other => other.to_string(),
+                    },
+                }),
+            },
+        }
+    }
+
+    fn kind(&self) -> SourceKind {
+        SourceKind::Replay
+    }
+
+    fn len_hint(&self) -> Option<u64> {
+        Some(self.entries.len() as u64)
+    }
+
+    fn rewind(&mut self) -> Result<bool> {
+        self.pos = 0;
+        Ok(true)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} ({} images)", self.what, self.image_count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec![
+            "f10.png", "f2.png", "f1.png", "f002.png", "a.png", "f1b.png",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            vec!["a.png", "f1.png", "f1b.png", "f2.png", "f002.png", "f10.png"]
+        );
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard("frame_*", "frame_00001.png"));
+        assert!(!wildcard("frame_*", "mask_00001.png"));
+        assert!(wildcard("*.png", "x.png"));
+        assert!(wildcard("f?.png", "f1.png"));
+        assert!(!wildcard("f?.png", "f12.png"));
+        assert!(wildcard("*", ""));
+    }
+}

@@ -1,0 +1,66 @@
+//! Frame sources: camera, image files (one file or a folder), YUV4MPEG2 (file or stdin), and
+//! the bundled demo sequence. A source runs on the capture thread.
+
+pub mod demo;
+pub mod files;
+pub mod raw;
+pub mod y4m;
+
+#[cfg(feature = "camera")]
+pub mod camera;
+
+use crate::error::Result;
+use crate::frame::Frame;
+
+/// What a source yields next.
+#[derive(Debug)]
+pub enum Next {
+    /// A frame.
+    Frame(Frame),
+    /// An input that could not be turned into a frame and was skipped (an unreadable file,
+    /// a corrupt camera frame). Counted; fatal only in strict mode.
+    Skipped {
+        /// What was skipped (file name, or `camera frame N`).
+        origin: String,
+        /// Why.
+        reason: String,
+    },
+    /// No frame this time, with a status to show (camera lost, reconnecting). The capture
+    /// loop calls again.
+    Stalled(String),
+    /// The end of the stream.
+    End,
+}
+
+/// Whether a source is a live device (stale frames may be dropped) or a recording (every
+/// frame matters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A camera.
+    Live,
+    /// Recorded frames.
+    Replay,
+}
+
+/// A stream of frames, read on the capture thread. Sources are opened on that thread (a
+/// camera handle cannot move between threads), see [`crate::runtime::SourceOpener`].
+pub trait FrameSource {
+    /// The next frame, a skipped input, or the end. `Err` is fatal for the stream.
+    fn next(&mut self) -> Result<Next>;
+    /// Live device or recording.
+    fn kind(&self) -> SourceKind;
+    /// Native frame rate, if the source knows it (y4m header, camera format).
+    fn fps(&self) -> Option<f64> {
+        None
+    }
+    /// Number of frames, if known in advance (for a progress bar).
+    fn len_hint(&self) -> Option<u64> {
+        None
+    }
+    /// Starts again from the first frame (for `--loop`); false if the source cannot.
+    fn rewind(&mut self) -> Result<bool> {
+        Ok(false)
+    }
+    /// A short description for messages.
+    fn describe(&self) -> String;
+}

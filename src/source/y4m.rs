@@ -1,0 +1,396 @@
+//! YUV4MPEG2 (`.y4m`) streams from a file or stdin, as `ffmpeg -f yuv4mpegpipe` writes them.
+//!
+//! Supported colourspaces: `420jpeg`, `420mpeg2`, `420paldv`, `420` (4:2:0, 8 bit), `422`,
+//! `444` and `mono`. YUV is turned into RGB with the BT.601 matrix, limited range unless the
+//! header says `XCOLORRANGE=FULL`. A stream that ends inside a frame yields every complete
+//! frame and then a clear error.
+
+use std::io::{BufRead, BufReader, Read};
+
+use super::{FrameSource, Next, SourceKind};
+use crate::error::{Error, Result};
+use crate::frame::Frame;
+
+/// Chroma layout of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chroma {
+    /// 4:2:0, chroma halved both ways.
+    C420,
+    /// 4:2:2, chroma halved horizontally.
+    C422,
+    /// 4:4:4.
+    C444,
+    /// Luma only.
+    Mono,
+}
+
+/// A parsed stream header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Width.
+    pub width: usize,
+    /// Height.
+    pub height: usize,
+    /// Frame rate, if given.
+    pub fps: Option<f64>,
+    /// Chroma layout.
+    pub chroma: Chroma,
+    /// Full-range (0–255) YUV rather than limited (16–235).
+    pub full_range: bool,
+}
+
+impl Header {
+    /// Parses the header line (without the newline).
+    pub fn parse(line: &str) -> Result<Self> {
+        let mut parts = line.split(' ');
+        if parts.next() != Some("YUV4MPEG2") {
+            return Err(Error::Y4m("not a YUV4MPEG2 stream (bad magic)".into()));
+        }
+        let (mut w, mut h, mut fps) = (None, None, None);
+        let mut chroma = Chroma::C420;
+        let mut full_range = false;
+        for p in parts.filter(|p| !p.is_empty()) {
+            let (tag, val) = p.split_at(1);
+            match tag {
+                "W" => w = val.parse::<usize>().ok(),
+                "H" => h = val.parse::<usize>().ok(),
+                "F" => {
+                    let mut it = val.split(':');
+                    let n: f64 = it.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+                    let d: f64 = it.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+                    if n > 0.0 && d > 0.0 {
+                        fps = Some(n / d);
+                    }
+                }
+                "C" => {
+                    chroma = match val {
+                        "420jpeg" | "420mpeg2" | "420paldv" | "420" => Chroma::C420,
+                        "422" => Chroma::C422,
+                        "444" => Chroma::C444,
+                        "mono" => Chroma::Mono,
+                        other => {
+                            return Err(Error::Y4m(format!(
+                                "unsupported colourspace C{other} (supported: 420jpeg, 420mpeg2, 420paldv, 420, 422, 444, mono; 8 bit)"
+                            )))
+                        }
+                    }
+                }
+                "X" => {
+                    if val.eq_ignore_ascii_case("COLORRANGE=FULL") {
+                        full_range = true;
+                    }
+                }
+                "I" => {
+                    if !matches!(val, "p" | "?") {
+                        return Err(Error::Y4m(format!(
+                            "unsupported interlacing I{val} (only progressive)"
+                        )));
+                    }
+                }
+                _ => {}
+            }
+        }
+        match (w, h) {
+            (Some(width), Some(height)) if width > 0 && height > 0 => Ok(Self {
+                width,
+                height,
+                fps,
+                chroma,
+                full_range,
+            }),
+            _ => Err(Error::Y4m(
+                "header lacks a valid size (W and H must be positive)".into(),
+            )),
+        }
+    }
+
+    /// Bytes of one frame's planes.
+    pub fn frame_bytes(&self) -> usize {
+        let (w, h) = (self.width, self.height);
+        let (cw, ch) = self.chroma_size();
+        w * h + 2 * cw * ch
+    }
+
+    /// Size of one chroma plane (0×0 for mono).
+    pub fn chroma_size(&self) -> (usize, usize) {
+        let (w, h) = (self.width, self.height);
+        match self.chroma {
+            Chroma::C420 => (w.div_ceil(2), h.div_ceil(2)),
+            Chroma::C422 => (w.div_ceil(2), h),
+            Chroma::C444 => (w, h),
+            Chroma::Mono => (0, 0),
+        }
+    }
+}
+
+#[inline]
+fn clamp_u8(v: i32) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+/// Converts one frame's planes to RGB8 (BT.601; integer arithmetic, 16-bit fixed point).
+pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
+    let (w, ht) = (h.width, h.height);
+    let (cw, ch) = h.chroma_size();
+    let y_plane = &planes[..w * ht];
+    let u_plane = &planes[w * ht..w * ht + cw * ch];
+    let v_plane = &planes[w * ht + cw * ch..];
+    rgb.clear();
+    rgb.resize(w * ht * 3, 0);
+    // fixed-point BT.601 coefficients ×65536
+    let (ky, kr, kgu, kgv, kb, yoff) = if h.full_range {
+        (65536, 91881, 22554, 46802, 116130, 0)
+    } else {
+        (76309, 104597, 25675, 53279, 132201, 16)
+    };
+    for y in 0..ht {
+        let cy = match h.chroma {
+            Chroma::C420 => y / 2,
+            _ => y,
+        };
+        for x in 0..w {
+            let yy = (y_plane[y * w + x] as i32 - yoff) * ky;
+            let (u, v) = if h.chroma == Chroma::Mono {
+                (0, 0)
+            } else {
+                let cx = match h.chroma {
+                    Chroma::C444 => x,
+                    _ => x / 2,
+                };
+                (
+                    u_plane[cy * cw + cx] as i32 - 128,
+                    v_plane[cy * cw + cx] as i32 - 128,
+                )
+            };
+            let o = (y * w + x) * 3;
+            rgb[o] = clamp_u8((yy + kr * v + 32768) >> 16);
+            rgb[o + 1] = clamp_u8((yy - kgu * u - kgv * v + 32768) >> 16);
+            rgb[o + 2] = clamp_u8((yy + kb * u + 32768) >> 16);
+        }
+    }
+}
+
+/// A y4m stream.
+pub struct Y4mSource {
+    reader: Box<dyn BufRead + Send>,
+    header: Header,
+    planes: Vec<u8>,
+    index: u64,
+    what: String,
+    frame_count: Option<u64>,
+    reopen: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Y4mSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Y4mSource")
+            .field("header", &self.header)
+            .field("what", &self.what)
+            .finish()
+    }
+}
+
+fn read_line(r: &mut dyn BufRead, limit: usize) -> std::io::Result<Option<String>> {
+    let mut buf = Vec::new();
+    let n = r.take(limit as u64).read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    }
+    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+}
+
+impl Y4mSource {
+    /// Reads the header of a stream.
+    pub fn new(reader: Box<dyn BufRead + Send>, what: &str) -> Result<Self> {
+        let mut reader = reader;
+        let line = read_line(&mut *reader, 4096)
+            .map_err(|e| Error::Y4m(format!("{what}: cannot read header: {e}")))?
+            .ok_or_else(|| Error::Y4m(format!("{what}: empty stream (no header)")))?;
+        let header = Header::parse(&line).map_err(|e| match e {
+            Error::Y4m(m) => Error::Y4m(format!("{what}: {m}")),
+            other => other,
+        })?;
+        Ok(Self {
+            reader,
+            header,
+            planes: Vec::new(),
+            index: 0,
+            what: what.to_string(),
+            frame_count: None,
+            reopen: None,
+        })
+    }
+
+    /// Opens a `.y4m` file (its frame count is known from its size).
+    pub fn open(path: &std::path::Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let size = file.metadata().map(|m| m.len()).ok();
+        let mut s = Self::new(
+            Box::new(BufReader::with_capacity(1 << 20, file)),
+            &path.display().to_string(),
+        )?;
+        if let Some(size) = size {
+            // header line + per frame "FRAME\n" + planes (frame parameters are rare)
+            let per = (s.header.frame_bytes() + 6) as u64;
+            s.frame_count = Some(size / per);
+        }
+        s.reopen = Some(path.to_path_buf());
+        Ok(s)
+    }
+
+    /// Reads a stream from standard input.
+    pub fn stdin() -> Result<Self> {
+        Self::new(
+            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
+            "stdin",
+        )
+    }
+
+    /// The stream header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+impl FrameSource for Y4mSource {
+    fn next(&mut self) -> Result<Next> {
+        let line = read_line(&mut *self.reader, 4096).map_err(|e| {
+            Error::Y4m(format!(
+                "{}: read error before frame {}: {e}",
+                self.what, self.index
+            ))
+        })?;
+        let Some(line) = line else {
+            return Ok(Next::End);
+        };
+        if !line.starts_with("FRAME") {
+            return Err(Error::Y4m(format!(
+                "{}: frame {}: expected FRAME marker, found {:?}",
+                self.what,
+                self.index,
+                line.chars().take(16).collect::<String>()
+            )));
+        }
+        let need = self.header.frame_bytes();
+        self.planes.resize(need, 0);
+        let mut got = 0;
+        while got < need {
+            match self.reader.read(&mut self.planes[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::Y4m(format!(
+                        "{}: read error in frame {}: {e}",
+                        self.what, self.index
+                    )))
+                }
+            }
+        }
+        if got < need {
+            return Err(Error::Y4m(format!(
+                "{}: truncated: frame {} has {got} of {need} bytes (the {} complete frames before it were processed)",
+                self.what, self.index, self.index
+            )));
+        }
+        let mut rgb = Vec::new();
+        yuv_to_rgb(&self.header, &self.planes, &mut rgb);
+        let mut f = Frame::new(self.index, self.header.width, self.header.height, rgb)?;
+        f.origin = format!("{}#{}", self.what, self.index);
+        self.index += 1;
+        Ok(Next::Frame(f))
+    }
+
+    fn kind(&self) -> SourceKind {
+        SourceKind::Replay
+    }
+
+    fn fps(&self) -> Option<f64> {
+        self.header.fps
+    }
+
+    fn len_hint(&self) -> Option<u64> {
+        self.frame_count
+    }
+
+    fn rewind(&mut self) -> Result<bool> {
+        let Some(path) = self.reopen.clone() else {
+            return Ok(false);
+        };
+        let fresh = Self::open(&path)?;
+        self.reader = fresh.reader;
+        self.index = 0;
+        Ok(true)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} (y4m {}x{}{})",
+            self.what,
+            self.header.width,
+            self.header.height,
+            self.header
+                .fps
+                .map(|f| format!(" @ {f} fps"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ffmpeg_header() {
+        let h = Header::parse(
+            "YUV4MPEG2 W640 H480 F30:1 Ip A0:0 C420jpeg XYSCSS=420JPEG XCOLORRANGE=LIMITED",
+        )
+        .unwrap();
+        assert_eq!((h.width, h.height, h.fps), (640, 480, Some(30.0)));
+        assert_eq!(h.chroma, Chroma::C420);
+        assert!(!h.full_range);
+        assert_eq!(h.frame_bytes(), 640 * 480 * 3 / 2);
+    }
+
+    #[test]
+    fn rejects_bad_headers() {
+        assert!(Header::parse("YUV4MPEG W4 H4").is_err());
+        assert!(Header::parse("YUV4MPEG2 W4").is_err());
+        assert!(Header::parse("YUV4MPEG2 W0 H4").is_err());
+        let e = Header::parse("YUV4MPEG2 W4 H4 C420p10")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unsupported colourspace"), "{e}");
+    }
+
+    #[test]
+    fn gray_round_trip_limited_range() {
+        let h = Header::parse("YUV4MPEG2 W2 H2 C444").unwrap();
+        let planes = [16, 235, 126, 126, 128, 128, 128, 128, 128, 128, 128, 128];
+        let mut rgb = Vec::new();
+        yuv_to_rgb(&h, &planes, &mut rgb);
+        assert_eq!(&rgb[0..3], &[0, 0, 0]);
+        assert_eq!(&rgb[3..6], &[255, 255, 255]);
+        assert_eq!(rgb[6], rgb[7]);
+    }
+
+    #[test]
+    fn truncated_stream_reports_after_complete_frames() {
+        let mut data = b"YUV4MPEG2 W2 H2 F25:1 C444\n".to_vec();
+        data.extend_from_slice(b"FRAME\n");
+        data.extend_from_slice(&[100; 12]);
+        data.extend_from_slice(b"FRAME\n");
+        data.extend_from_slice(&[100; 5]);
+        let mut s = Y4mSource::new(Box::new(std::io::Cursor::new(data)), "t").unwrap();
+        assert!(matches!(s.next().unwrap(), Next::Frame(_)));
+        let e = s.next().unwrap_err().to_string();
+        assert!(e.contains("truncated") && e.contains("5 of 12"), "{e}");
+    }
+}

@@ -1,0 +1,362 @@
+//! Drawing the viewer into a [`Canvas`]: pure, testable without a window.
+
+use crate::canvas::{blend, rgb, Canvas, GLYPH};
+use crate::pipeline::Layers;
+use crate::plot::DensityPlot;
+use crate::runtime::Processed;
+
+/// What the main area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The chosen layer, white on black.
+    #[default]
+    Layer,
+    /// The source, dimmed, with the chosen layer (and text features) tinted.
+    Overlay,
+    /// Every layer in its own colour.
+    Labels,
+    /// All layers side by side, the chosen one framed.
+    Mosaic,
+    /// The text-feature mask.
+    Text,
+}
+
+impl View {
+    /// All views in Tab order.
+    pub const ALL: [View; 5] = [
+        View::Layer,
+        View::Overlay,
+        View::Labels,
+        View::Mosaic,
+        View::Text,
+    ];
+
+    /// The next view (Tab).
+    pub fn next(self) -> View {
+        let i = Self::ALL.iter().position(|&v| v == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    /// Name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Layer => "layer",
+            View::Overlay => "overlay",
+            View::Labels => "labels",
+            View::Mosaic => "mosaic",
+            View::Text => "text",
+        }
+    }
+}
+
+impl std::str::FromStr for View {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        View::ALL
+            .iter()
+            .copied()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| {
+                format!("unknown view '{s}' (expected layer, overlay, labels, mosaic or text)")
+            })
+    }
+}
+
+/// Distinct colours for layers (by index, cycling).
+pub const PALETTE: [u32; 12] = [
+    rgb(230, 25, 75),
+    rgb(60, 180, 75),
+    rgb(255, 225, 25),
+    rgb(0, 130, 200),
+    rgb(245, 130, 48),
+    rgb(145, 30, 180),
+    rgb(70, 240, 240),
+    rgb(240, 50, 230),
+    rgb(210, 245, 60),
+    rgb(250, 190, 212),
+    rgb(0, 128, 128),
+    rgb(170, 110, 40),
+];
+
+/// Tint of the chosen layer in the overlay.
+pub const LAYER_TINT: u32 = rgb(255, 150, 0);
+/// Tint of text features in the overlay.
+pub const TEXT_TINT: u32 = rgb(0, 230, 255);
+/// Frame colour of the chosen mosaic tile.
+pub const CHOSEN_FRAME: u32 = rgb(255, 200, 0);
+
+/// Everything the renderer needs besides the frame.
+#[derive(Debug, Clone)]
+pub struct Scene<'a> {
+    /// The view.
+    pub view: View,
+    /// The chosen layer.
+    pub layer: usize,
+    /// Draw the density strip.
+    pub density: bool,
+    /// Height of the density strip.
+    pub strip_height: usize,
+    /// Lines of the on-screen information panel (top left).
+    pub info: &'a [String],
+    /// A status line in red (camera lost …), drawn when not empty.
+    pub status: &'a str,
+    /// Help text, drawn over everything when set.
+    pub help: Option<&'a [&'a str]>,
+    /// Text scale of the overlays.
+    pub text_scale: i64,
+}
+
+/// Layout of the window buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Width of the buffer.
+    pub width: usize,
+    /// Height of the frame area.
+    pub content_height: usize,
+    /// Height of the whole buffer (frame area + strip).
+    pub height: usize,
+}
+
+impl Layout {
+    /// The buffer layout for a frame of `w × h` shown at `scale`.
+    pub fn new(w: usize, h: usize, scale: f64, strip: Option<usize>) -> Self {
+        let width = ((w as f64 * scale).round() as usize).max(160);
+        let content_height = ((h as f64 * scale).round() as usize).max(1);
+        Self {
+            width,
+            content_height,
+            height: content_height + strip.unwrap_or(0),
+        }
+    }
+}
+
+/// Samples the label map over the area of display pixel (x, y) of a `cw × ch` area: the
+/// share (0..=4 of 4 sub-samples) whose label satisfies `hit`. Downscaling the ×2 label map
+/// this way keeps edges smooth.
+#[inline]
+fn coverage(l: &Layers, cw: usize, ch: usize, x: usize, y: usize, hit: impl Fn(u8) -> bool) -> u32 {
+    let (uw, uh) = (l.upscaled_width, l.upscaled_height);
+    let mut n = 0;
+    for (ox, oy) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
+        let lx = ((4 * x + ox) * uw / (4 * cw)).min(uw - 1);
+        let ly = ((4 * y + oy) * uh / (4 * ch)).min(uh - 1);
+        if hit(l.labels[ly * uw + lx]) {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn mask_coverage(
+    mask: &[u8],
+    uw: usize,
+    uh: usize,
+    cw: usize,
+    ch: usize,
+    x: usize,
+    y: usize,
+) -> u32 {
+    let mut n = 0;
+    for (ox, oy) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
+        let lx = ((4 * x + ox) * uw / (4 * cw)).min(uw - 1);
+        let ly = ((4 * y + oy) * uh / (4 * ch)).min(uh - 1);
+        if mask[ly * uw + lx] != 0 {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn gray(v: u32) -> u32 {
+    let v = v.min(255);
+    (v << 16) | (v << 8) | v
+}
+
+/// Source pixel at display position (nearest).
+#[inline]
+fn source_px(p: &Processed, cw: usize, ch: usize, x: usize, y: usize) -> u32 {
+    let sx = (x * p.frame_width / cw).min(p.frame_width - 1);
+    let sy = (y * p.frame_height / ch).min(p.frame_height - 1);
+    let o = (sy * p.frame_width + sx) * 3;
+    rgb(p.rgb[o], p.rgb[o + 1], p.rgb[o + 2])
+}
+
+/// Draws one frame of the viewer into `c` (sized to `layout`).
+pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) {
+    c.reset(layout.width, layout.height, 0);
+    let l = &p.layers;
+    let (cw, ch) = (layout.width, layout.content_height);
+    let k_layers = l.len();
+    let chosen = scene.layer.min(k_layers.saturating_sub(1));
+    if k_layers > 0 && !l.labels.is_empty() && !p.rgb.is_empty() {
+        match scene.view {
+            View::Layer => {
+                for y in 0..ch {
+                    for x in 0..cw {
+                        let n = coverage(l, cw, ch, x, y, |v| v as usize == chosen);
+                        c.pixels[y * cw + x] = gray(n * 255 / 4);
+                    }
+                }
+            }
+            View::Overlay => {
+                let text = p.features.is_some() && !p.text_mask.is_empty();
+                for y in 0..ch {
+                    for x in 0..cw {
+                        let src = blend(source_px(p, cw, ch, x, y), 0, 150);
+                        let n = coverage(l, cw, ch, x, y, |v| v as usize == chosen);
+                        let mut px = blend(src, LAYER_TINT, (n * 220 / 4) as u8);
+                        if text {
+                            let t = mask_coverage(
+                                &p.text_mask,
+                                l.upscaled_width,
+                                l.upscaled_height,
+                                cw,
+                                ch,
+                                x,
+                                y,
+                            );
+                            px = blend(px, TEXT_TINT, (t * 230 / 4) as u8);
+                        }
+                        c.pixels[y * cw + x] = px;
+                    }
+                }
+            }
+            View::Labels => {
+                for y in 0..ch {
+                    for x in 0..cw {
+                        let lx =
+                            ((2 * x + 1) * l.upscaled_width / (2 * cw)).min(l.upscaled_width - 1);
+                        let ly =
+                            ((2 * y + 1) * l.upscaled_height / (2 * ch)).min(l.upscaled_height - 1);
+                        let k = l.labels[ly * l.upscaled_width + lx] as usize;
+                        c.pixels[y * cw + x] = PALETTE[k % PALETTE.len()];
+                    }
+                }
+            }
+            View::Mosaic => draw_mosaic(c, l, cw, ch, chosen, scene.text_scale),
+            View::Text => {
+                if p.features.is_some() && !p.text_mask.is_empty() {
+                    for y in 0..ch {
+                        for x in 0..cw {
+                            let n = mask_coverage(
+                                &p.text_mask,
+                                l.upscaled_width,
+                                l.upscaled_height,
+                                cw,
+                                ch,
+                                x,
+                                y,
+                            );
+                            c.pixels[y * cw + x] = gray(n * 255 / 4);
+                        }
+                    }
+                } else {
+                    c.label(
+                        8,
+                        ch as i64 / 2,
+                        "text features are off (press f)",
+                        scene.text_scale,
+                        rgb(255, 200, 0),
+                    );
+                }
+            }
+        }
+    }
+    if scene.density && layout.height > ch {
+        let plot = DensityPlot {
+            width: cw,
+            height: layout.height - ch,
+            highlight: Some(chosen),
+            text_scale: 1,
+        };
+        plot.draw(c, 0, ch as i64, l);
+    }
+    let s = scene.text_scale;
+    let line_h = (GLYPH as i64 + 4) * s;
+    let mut y = 6;
+    for line in scene.info {
+        c.label(6, y, line, s, rgb(235, 235, 235));
+        y += line_h;
+    }
+    if !scene.status.is_empty() {
+        c.label(6, y, scene.status, s, rgb(255, 80, 80));
+    }
+    if let Some(help) = scene.help {
+        let w = help.iter().map(|l| l.len()).max().unwrap_or(0) as i64 * 8 * s + 24;
+        let h = help.len() as i64 * line_h + 20;
+        let (x0, y0) = (((cw as i64) - w) / 2, ((ch as i64) - h) / 2);
+        c.shade_rect(x0, y0, w, h, 0, 215);
+        for (i, line) in help.iter().enumerate() {
+            c.text(
+                x0 + 12,
+                y0 + 10 + i as i64 * line_h,
+                line,
+                s,
+                rgb(255, 255, 255),
+            );
+        }
+    }
+}
+
+/// Grid of `k` tiles: (columns, rows).
+pub fn mosaic_grid(k: usize) -> (usize, usize) {
+    let cols = (k as f64).sqrt().ceil().max(1.0) as usize;
+    let rows = k.div_ceil(cols).max(1);
+    (cols, rows)
+}
+
+fn draw_mosaic(c: &mut Canvas, l: &Layers, cw: usize, ch: usize, chosen: usize, s: i64) {
+    let k_layers = l.len();
+    let (cols, rows) = mosaic_grid(k_layers);
+    let gap = 4;
+    let tw = (cw.saturating_sub(gap * (cols + 1))) / cols;
+    let th = (ch.saturating_sub(gap * (rows + 1))) / rows;
+    if tw == 0 || th == 0 {
+        return;
+    }
+    c.fill_rect(0, 0, cw as i64, ch as i64, rgb(40, 40, 48));
+    for k in 0..k_layers {
+        let (col, row) = (k % cols, k / cols);
+        let x0 = gap + col * (tw + gap);
+        let y0 = gap + row * (th + gap);
+        for y in 0..th {
+            for x in 0..tw {
+                let n = coverage(l, tw, th, x, y, |v| v as usize == k);
+                c.pixels[(y0 + y) * cw + x0 + x] = gray(n * 255 / 4);
+            }
+        }
+        if k == chosen {
+            c.stroke_rect(
+                x0 as i64 - 3,
+                y0 as i64 - 3,
+                tw as i64 + 6,
+                th as i64 + 6,
+                3,
+                CHOSEN_FRAME,
+            );
+        }
+        c.label(
+            x0 as i64 + 4,
+            y0 as i64 + 4,
+            &format!("{k}: peak {}", l.peaks[k]),
+            s,
+            PALETTE[k % PALETTE.len()],
+        );
+    }
+}
+
+/// Gray level and layer under display position (x, y) of the frame area, if inside.
+pub fn probe(l: &Layers, layout: Layout, x: f32, y: f32) -> Option<(u8, usize)> {
+    if x < 0.0 || y < 0.0 || l.levels.is_empty() {
+        return None;
+    }
+    let (x, y) = (x as usize, y as usize);
+    if x >= layout.width || y >= layout.content_height {
+        return None;
+    }
+    let lx = ((2 * x + 1) * l.upscaled_width / (2 * layout.width)).min(l.upscaled_width - 1);
+    let ly =
+        ((2 * y + 1) * l.upscaled_height / (2 * layout.content_height)).min(l.upscaled_height - 1);
+    let i = ly * l.upscaled_width + lx;
+    Some((l.levels[i], l.labels[i] as usize))
+}

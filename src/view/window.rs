@@ -1,0 +1,313 @@
+//! The minifb window on the main thread: the only module that knows minifb.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use minifb::{Key as MKey, KeyRepeat, MouseMode, Scale, ScaleMode, Window, WindowOptions};
+
+use super::render::{probe, render, Layout, Scene};
+use super::{Action, Key, ViewerState, HELP};
+use crate::canvas::Canvas;
+use crate::error::{Error, Result};
+use crate::runtime::{Processed, Runtime};
+use crate::sink::HeadlessSink;
+
+/// Settings of the window.
+#[derive(Debug, Clone)]
+pub struct ViewerOptions {
+    /// Display scale of the source frame (1 = source resolution).
+    pub scale: f64,
+    /// Layer to start with (else the second most populous).
+    pub layer: Option<usize>,
+    /// Where `s` writes snapshots.
+    pub snapshot_dir: PathBuf,
+    /// Where `r` records source frames.
+    pub record_dir: PathBuf,
+    /// Height of the density strip.
+    pub strip_height: usize,
+    /// Frame rate cap of the window loop.
+    pub max_fps: usize,
+}
+
+/// How the window loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowEnd {
+    /// Esc, q or the window was closed.
+    Closed,
+    /// The stream ended (end of replay) or a thread stopped.
+    StreamEnded,
+    /// The stop flag was raised (Ctrl-C).
+    Interrupted,
+}
+
+fn map_keys(w: &Window) -> Vec<Key> {
+    let shift = w.is_key_down(MKey::LeftShift) || w.is_key_down(MKey::RightShift);
+    w.get_keys_pressed(KeyRepeat::Yes)
+        .into_iter()
+        .filter_map(|k| {
+            Some(match k {
+                MKey::Left => Key::Left,
+                MKey::Right => Key::Right,
+                MKey::Key1 | MKey::NumPad1 => Key::Digit(1),
+                MKey::Key2 | MKey::NumPad2 => Key::Digit(2),
+                MKey::Key3 | MKey::NumPad3 => Key::Digit(3),
+                MKey::Key4 | MKey::NumPad4 => Key::Digit(4),
+                MKey::Key5 | MKey::NumPad5 => Key::Digit(5),
+                MKey::Key6 | MKey::NumPad6 => Key::Digit(6),
+                MKey::Key7 | MKey::NumPad7 => Key::Digit(7),
+                MKey::Key8 | MKey::NumPad8 => Key::Digit(8),
+                MKey::Key9 | MKey::NumPad9 => Key::Digit(9),
+                MKey::Tab => Key::Tab,
+                MKey::D => Key::D,
+                MKey::Space => Key::Space,
+                MKey::Period => Key::Period,
+                MKey::S => Key::S,
+                MKey::R => Key::R,
+                MKey::Equal if shift => Key::Plus,
+                MKey::Equal | MKey::NumPadPlus => Key::Plus,
+                MKey::Minus | MKey::NumPadMinus => Key::Minus,
+                MKey::B => Key::B,
+                MKey::F => Key::F,
+                MKey::H => Key::H,
+                MKey::Escape => Key::Escape,
+                MKey::Q => Key::Q,
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// True when an X display is configured (minifb's backend here is X11).
+pub fn display_available() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}
+
+/// Runs the viewer until the user quits, the stream ends or the stop flag is raised.
+/// Every result also goes to `sink` (JSON lines, PNGs) when given.
+pub fn run_window<W: std::io::Write>(
+    rt: &Runtime,
+    state: &mut ViewerState,
+    opts: &ViewerOptions,
+    mut sink: Option<&mut HeadlessSink<W>>,
+) -> Result<WindowEnd> {
+    let win_err = |e: minifb::Error| Error::Camera(format!("cannot open a window: {e}"));
+    // wait for the first frame (or the end) before sizing the window
+    let mut current: Option<Processed> = None;
+    let mut last_arrival = Instant::now();
+    let mut fps_window: std::collections::VecDeque<Instant> = Default::default();
+    while current.is_none() {
+        if rt.stopping() {
+            return Ok(WindowEnd::Interrupted);
+        }
+        match rt.results.recv_timeout(Duration::from_millis(50)) {
+            Ok(p) => {
+                if let Some(s) = sink.as_deref_mut() {
+                    s.write(&p, &rt.stats)?;
+                }
+                state.on_frame(&p, opts.layer);
+                current = Some(p);
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                return Ok(WindowEnd::StreamEnded)
+            }
+        }
+    }
+    let first = current
+        .as_ref()
+        .ok_or_else(|| Error::Camera("no frame".into()))?;
+    let mut layout = Layout::new(
+        first.frame_width,
+        first.frame_height,
+        opts.scale,
+        Some(opts.strip_height),
+    );
+    let mut window = Window::new(
+        "layercam",
+        layout.width,
+        layout.height,
+        WindowOptions {
+            resize: true,
+            scale: Scale::X1,
+            scale_mode: ScaleMode::AspectRatioStretch,
+            ..WindowOptions::default()
+        },
+    )
+    .map_err(win_err)?;
+    window.set_target_fps(opts.max_fps);
+    let mut canvas = Canvas::default();
+    let mut recorded = 0u64;
+    let mut ended = false;
+    loop {
+        if !window.is_open() {
+            return Ok(WindowEnd::Closed);
+        }
+        if rt.stopping() {
+            return Ok(WindowEnd::Interrupted);
+        }
+        for key in map_keys(&window) {
+            for action in state.on_key(key, current.as_ref()) {
+                match action {
+                    Action::Quit => return Ok(WindowEnd::Closed),
+                    Action::Control(c) => rt.control(c),
+                    Action::Snapshot => {
+                        if let Some(p) = &current {
+                            match crate::output::write_snapshot(&opts.snapshot_dir, p, state.layer)
+                            {
+                                Ok(files) => {
+                                    let msg = format!(
+                                        "snapshot: {} files in {}",
+                                        files.len(),
+                                        opts.snapshot_dir.display()
+                                    );
+                                    eprintln!("{msg}");
+                                    state.say(msg);
+                                }
+                                Err(e) => state.say(format!("snapshot failed: {e}")),
+                            }
+                        }
+                    }
+                    Action::ToggleRecording => {
+                        state.recording = !state.recording;
+                        let msg = if state.recording {
+                            match crate::output::ensure_dir(&opts.record_dir) {
+                                Ok(()) => format!("recording into {}", opts.record_dir.display()),
+                                Err(e) => {
+                                    state.recording = false;
+                                    format!("cannot record: {e}")
+                                }
+                            }
+                        } else {
+                            format!(
+                                "recording stopped: {recorded} frames in {}",
+                                opts.record_dir.display()
+                            )
+                        };
+                        eprintln!("{msg}");
+                        state.say(msg);
+                    }
+                }
+            }
+        }
+        // take new results unless paused (a step takes one)
+        if !ended && (!state.paused || state.step) {
+            loop {
+                match rt.results.try_recv() {
+                    Ok(p) => {
+                        if let Some(s) = sink.as_deref_mut() {
+                            s.write(&p, &rt.stats)?;
+                        }
+                        if state.recording {
+                            let path = opts.record_dir.join(format!("frame_{recorded:05}.png"));
+                            crate::output::write_rgb_png(
+                                &path,
+                                p.frame_width,
+                                p.frame_height,
+                                &p.rgb,
+                            )?;
+                            recorded += 1;
+                        }
+                        state.on_frame(&p, opts.layer);
+                        last_arrival = Instant::now();
+                        fps_window.push_back(last_arrival);
+                        if let Some(old) = current.replace(p) {
+                            rt.recycle(old);
+                        }
+                        if state.step {
+                            state.step = false;
+                            break;
+                        }
+                    }
+                    Err(crossbeam_channel::TryRecvError::Empty) => break,
+                    Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if ended && !state.paused {
+            return Ok(WindowEnd::StreamEnded);
+        }
+        while fps_window
+            .front()
+            .is_some_and(|t| t.elapsed() > Duration::from_secs(1))
+        {
+            fps_window.pop_front();
+        }
+        let Some(p) = current.as_ref() else { continue };
+        let new_layout = Layout::new(
+            p.frame_width,
+            p.frame_height,
+            opts.scale,
+            state.density.then_some(opts.strip_height),
+        );
+        if new_layout != layout {
+            layout = new_layout;
+        }
+        let l = &p.layers;
+        let k = state.layer.min(l.len().saturating_sub(1));
+        let fps = fps_window.len();
+        let dropped = rt.stats.dropped.load(std::sync::atomic::Ordering::Relaxed);
+        let mut info = vec![
+            format!(
+                "{}  layer {}/{}  peak {}  [{}..{})",
+                state.view.name(),
+                k + 1,
+                l.len(),
+                l.peaks.get(k).copied().unwrap_or(0),
+                l.bounds.get(k).copied().unwrap_or(0),
+                l.bounds.get(k + 1).copied().unwrap_or(0)
+            ),
+            format!(
+                "{fps} fps  pipeline {:.1} ms  latency {:.1} ms  drops {dropped}",
+                p.timings.total, p.latency_ms
+            ),
+            format!(
+                "factor {:.2}  h {:.2}{}  cache {}{}",
+                state.factor,
+                l.bandwidth,
+                if l.bandwidth_reused { " (reused)" } else { "" },
+                if state.cache { "on" } else { "off" },
+                if state.recording { "  REC" } else { "" }
+            ),
+        ];
+        if let Some((mx, my)) = window.get_mouse_pos(MouseMode::Discard) {
+            if let Some((level, layer)) = probe(l, layout, mx, my) {
+                info.push(format!("cursor: gray {level}, layer {}", layer + 1));
+            }
+        }
+        if let Some(m) = state.current_message() {
+            info.push(m.to_string());
+        }
+        let mut status = rt.stats.status();
+        if status.is_empty()
+            && rt.stats.live.load(std::sync::atomic::Ordering::Relaxed)
+            && last_arrival.elapsed() > Duration::from_secs(2)
+            && !state.paused
+        {
+            status = "no frames from the camera for 2 s".into();
+        }
+        let scene = Scene {
+            view: state.view,
+            layer: k,
+            density: state.density,
+            strip_height: opts.strip_height,
+            info: &info,
+            status: &status,
+            help: state.help.then_some(HELP),
+            text_scale: 1,
+        };
+        render(&mut canvas, layout, p, &scene);
+        window.set_title(&format!(
+            "layercam - layer {}/{} peak {} - {fps} fps - {dropped} dropped{}",
+            k + 1,
+            l.len(),
+            l.peaks.get(k).copied().unwrap_or(0),
+            if state.paused { " - paused" } else { "" }
+        ));
+        window
+            .update_with_buffer(&canvas.pixels, layout.width, layout.height)
+            .map_err(win_err)?;
+    }
+}
