@@ -178,7 +178,7 @@ fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
 }
 
 /// Opens a replay source for PATH (checked here, so errors come before any thread starts).
-fn replay_source(path: &Path, pattern: Option<&str>) -> Result<Box<dyn FrameSource>> {
+fn replay_source(path: &Path, pattern: Option<&str>) -> Result<Box<dyn FrameSource + Send>> {
     if path == Path::new("-") {
         return Ok(Box::new(Y4mSource::stdin()?));
     }
@@ -332,19 +332,9 @@ pub fn live(args: &LiveArgs) -> Result<i32> {
 
 /// `layercam replay`.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
+    // opened here, so a bad path fails before any thread starts; moved to the capture thread
     let source = replay_source(&args.path, args.pattern.as_deref())?;
-    // the source is Send-free by contract; replay sources are plain data, so open again on
-    // the capture thread from the same arguments (cheap) after validating here
-    drop(source);
-    let (path, pattern) = (args.path.clone(), args.pattern.clone());
-    let opener: SourceOpener = Box::new(move || {
-        replay_source(&path, pattern.as_deref()).map_err(|e| {
-            match e.downcast::<layercam::Error>() {
-                Ok(e) => e,
-                Err(e) => layercam::Error::Y4m(e.to_string()),
-            }
-        })
-    });
+    let opener: SourceOpener = Box::new(move || Ok(source as Box<dyn FrameSource>));
     let policy = if args.drop {
         Policy::LatestWins
     } else {

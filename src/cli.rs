@@ -47,7 +47,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct MethodArgs {
     /// Bandwidth factor: h = factor · σ (0.001–10).
-    #[arg(long, default_value_t = 0.2, value_parser = parse_factor)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_factor, allow_negative_numbers = true)]
     pub factor: f64,
     /// Upscale factor before layering (1–4; 1 = none).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
@@ -120,10 +120,10 @@ pub struct StreamArgs {
     #[arg(long, default_value = "layer")]
     pub view: View,
     /// Display scale of the source frame (0.25–4).
-    #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
+    #[arg(long, default_value_t = 1.0, value_parser = parse_scale, allow_negative_numbers = true)]
     pub scale: f64,
     /// Reuse h until σ drifts by more than this (relative, 0–1; 0 = every frame, seed-exact).
-    #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance)]
+    #[arg(long, default_value_t = 0.05, value_parser = parse_tolerance, allow_negative_numbers = true)]
     pub bandwidth_tolerance: f64,
     /// Where `s` in the viewer writes snapshots.
     #[arg(long, default_value = ".")]

@@ -14,11 +14,22 @@ pub fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.len() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
 }
 
+/// True when the end-of-image marker `FF D9` stands in the last 4 KiB (cameras and some
+/// encoders pad after it).
+pub fn has_end_marker(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
 /// Decodes a JPEG into RGB8 `(width, height, pixels)` with libjpeg-turbo, appending to
 /// `out` (cleared first). Returns a message on any failure, never panics.
 pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize), String> {
     if !is_jpeg(bytes) {
         return Err("not a JPEG (no start-of-image marker)".into());
+    }
+    if !has_end_marker(bytes) {
+        // libjpeg only warns and pads a truncated image with gray: refuse it instead
+        return Err("truncated JPEG (no end-of-image marker)".into());
     }
     let result = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<(usize, usize)> {
         let d = mozjpeg::Decompress::new_mem(bytes)?;

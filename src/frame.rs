@@ -117,10 +117,20 @@ pub fn read_image(path: &std::path::Path, index: u64) -> Result<Frame> {
 pub fn decode_image(bytes: &[u8], index: u64) -> Result<Frame> {
     if crate::decode::is_jpeg(bytes) {
         let mut rgb = Vec::new();
-        if let Ok((w, h)) = crate::decode::decode_jpeg_into(bytes, &mut rgb) {
-            return Frame::new(index, w, h, rgb);
+        match crate::decode::decode_jpeg_into(bytes, &mut rgb) {
+            Ok((w, h)) => return Frame::new(index, w, h, rgb),
+            Err(reason) if !crate::decode::has_end_marker(bytes) => {
+                return Err(Error::Image {
+                    path: std::path::PathBuf::new(),
+                    source: image::ImageError::Decoding(image::error::DecodingError::new(
+                        image::error::ImageFormatHint::Exact(image::ImageFormat::Jpeg),
+                        reason,
+                    )),
+                })
+            }
+            // CMYK and other JPEG flavours libjpeg cannot turn into RGB: let `image` try
+            Err(_) => {}
         }
-        // CMYK and other JPEG flavours libjpeg cannot turn into RGB: let `image` try
     }
     let img = image::load_from_memory(bytes).map_err(|source| Error::Image {
         path: std::path::PathBuf::new(),

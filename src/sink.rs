@@ -192,7 +192,7 @@ impl<W: Write> HeadlessSink<W> {
         if total == 0 {
             return;
         }
-        let done = self.frames_out.min(total);
+        let done = (self.frames_out + stats.skipped.load(Ordering::Relaxed)).min(total);
         let fps = self.frames_out as f64 / stats.started.elapsed().as_secs_f64().max(1e-9);
         match self.progress {
             Progress::Hidden => {}

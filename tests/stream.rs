@@ -1,0 +1,407 @@
+//! The streaming commands through the real binary: replay of folders and y4m (file and
+//! stdin), lossless order, parity with `analyze`, bad input, and every way out.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_layercam"));
+    c.env_remove("DISPLAY");
+    c
+}
+
+fn run(args: &[&str]) -> (i32, Vec<Value>, String) {
+    let out = bin().args(args).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn split_summary(lines: Vec<Value>) -> (Vec<Value>, Value) {
+    let mut frames = lines;
+    let summary = frames.pop().expect("a summary line");
+    assert!(
+        summary.get("summary").is_some(),
+        "last line is the summary: {summary}"
+    );
+    (frames, summary["summary"].clone())
+}
+
+const LAYER_FIELDS: [&str; 10] = [
+    "width",
+    "height",
+    "upscaled_width",
+    "upscaled_height",
+    "sigma",
+    "bandwidth",
+    "minima",
+    "maxima",
+    "bounds",
+    "peaks",
+];
+
+#[test]
+fn lossless_replay_equals_analyze_frame_by_frame() {
+    let demo = fixture("demo");
+    let (code, lines, err) = run(&[
+        "replay",
+        demo.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--json",
+        "--bandwidth-tolerance",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (frames, summary) = split_summary(lines);
+    assert_eq!(frames.len(), 16);
+    assert_eq!(summary["frames_in"], 16);
+    assert_eq!(summary["frames_out"], 16);
+    assert_eq!(summary["dropped"], 0);
+    assert_eq!(summary["skipped"], 0);
+    let mut files: Vec<String> = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(f["frame"], i as u64, "frames in order");
+        assert_eq!(f["bandwidth_reused"], false);
+        for key in ["timestamp_ms", "latency_ms", "dropped"] {
+            assert!(f.get(key).is_some(), "{key} present");
+        }
+        for stage in ["luma", "zoom", "levels", "density", "labels", "total"] {
+            assert!(f["timings_ms"][stage].is_number(), "timings_ms.{stage}");
+        }
+        files.push(format!("{}/demo_{i:02}.jpg", demo.display()));
+    }
+    let mut args = vec!["analyze", "--json"];
+    args.extend(files.iter().map(|s| s.as_str()));
+    let (code, analyzed, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(analyzed.len(), 16);
+    for (r, a) in frames.iter().zip(&analyzed) {
+        for key in LAYER_FIELDS {
+            assert_eq!(r[key], a[key], "{key} of {}", a["file"]);
+        }
+        assert_eq!(r["layers"], a["layers"], "layers of {}", a["file"]);
+    }
+}
+
+#[test]
+fn replay_writes_label_maps_equal_to_analyze() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out_r, out_a) = (tmp.path().join("r"), tmp.path().join("a"));
+    let y4m = fixture("small.y4m");
+    let (code, _, err) = run(&[
+        "replay",
+        y4m.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--bandwidth-tolerance",
+        "0",
+        "--features",
+        "--out",
+        out_r.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for i in 0..6 {
+        for kind in ["labels", "text"] {
+            let p = out_r.join(format!("frame_{i:06}.{kind}.png"));
+            let (w, h, _) = gray_png(&p);
+            assert_eq!((w, h), (320, 240), "{}", p.display());
+        }
+    }
+    // no temp files left behind
+    let leftovers: Vec<_> = std::fs::read_dir(&out_r)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+    // a folder replay's label maps equal analyze's, pixel for pixel
+    let demo = fixture("demo");
+    let out_d = tmp.path().join("d");
+    let (code, _, err) = run(&[
+        "replay",
+        demo.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--max-frames",
+        "2",
+        "--bandwidth-tolerance",
+        "0",
+        "--out",
+        out_d.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let first = demo.join("demo_01.jpg");
+    let (code, _, err) = run(&[
+        "analyze",
+        "--json",
+        first.to_str().unwrap(),
+        "--out",
+        out_a.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let replayed = gray_png(&out_d.join("frame_000001.labels.png"));
+    let analyzed = gray_png(&out_a.join("demo_01.labels.png"));
+    assert_eq!(replayed, analyzed);
+    // analyze also wrote one mask per layer and the density plot
+    let k = analyzed.2.iter().copied().max().unwrap() as usize + 1;
+    for i in 0..k {
+        assert!(out_a.join(format!("demo_01.layer{i}.png")).exists());
+    }
+    assert!(out_a.join("demo_01.density.png").exists());
+}
+
+#[test]
+fn y4m_from_file_and_from_stdin_agree() {
+    let y4m = fixture("small.y4m");
+    let (code, lines, err) = run(&[
+        "replay",
+        y4m.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (from_file, summary) = split_summary(lines);
+    assert_eq!(from_file.len(), 6);
+    assert_eq!(summary["frames_in"], 6);
+
+    let mut child = bin()
+        .args(["replay", "-", "--headless", "--fast", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = std::fs::read(&y4m).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&data).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (from_stdin, _) = split_summary(lines);
+    assert_eq!(from_stdin.len(), 6);
+    for (a, b) in from_file.iter().zip(&from_stdin) {
+        assert_eq!(a["frame"], b["frame"]);
+        for key in LAYER_FIELDS {
+            assert_eq!(a[key], b[key], "{key}");
+        }
+        assert!(b["file"].as_str().unwrap().starts_with("stdin#"));
+    }
+}
+
+#[test]
+fn truncated_and_malformed_y4m_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = std::fs::read(fixture("small.y4m")).unwrap();
+    let header_len = data.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let frame_len = 6 + 160 * 120 * 3 / 2;
+    // 3 complete frames and half of the fourth
+    let cut = tmp.path().join("cut.y4m");
+    std::fs::write(&cut, &data[..header_len + 3 * frame_len + frame_len / 2]).unwrap();
+    let (code, lines, err) = run(&[
+        "replay",
+        cut.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let (frames, summary) = split_summary(lines);
+    assert_eq!(frames.len(), 3, "every complete frame is processed");
+    assert_eq!(summary["frames_out"], 3);
+    assert!(
+        err.contains("truncated") && err.contains("frame 3"),
+        "{err}"
+    );
+
+    let bad = tmp.path().join("bad.y4m");
+    std::fs::write(&bad, b"YUV4MPEG W160 H120\nFRAME\n").unwrap();
+    let (code, _, err) = run(&["replay", bad.to_str().unwrap(), "--headless"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("bad magic"), "{err}");
+
+    let tenbit = tmp.path().join("p10.y4m");
+    std::fs::write(&tenbit, b"YUV4MPEG2 W4 H4 C420p10\n").unwrap();
+    let (code, _, err) = run(&["replay", tenbit.to_str().unwrap(), "--headless"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unsupported colourspace"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one-line reason: {err}");
+}
+
+#[test]
+fn broken_files_are_skipped_and_counted_or_fatal_with_strict() {
+    let dir = fixture("broken");
+    let (code, lines, err) = run(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (frames, summary) = split_summary(lines);
+    assert_eq!(summary["frames_in"], 3);
+    assert_eq!(summary["frames_out"], 3);
+    assert_eq!(summary["skipped"], 4);
+    // frames in = frames out + skipped inputs over the 7 files
+    assert_eq!(frames.len() + 4, 7);
+    for name in [
+        "frame_001.jpg",
+        "frame_002.png",
+        "frame_004.png",
+        "notes.txt",
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("warning: skipped") && l.contains(name)),
+            "one warning line naming {name}: {err}"
+        );
+    }
+    // the size changes midway (640x480 JPEGs, then a 90x60 PNG): handled, not an error
+    let sizes: Vec<(u64, u64)> = frames
+        .iter()
+        .map(|f| (f["width"].as_u64().unwrap(), f["height"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(sizes, vec![(640, 480), (640, 480), (90, 60)]);
+
+    let (code, lines, err) = run(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--headless",
+        "--fast",
+        "--json",
+        "--strict",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("frame_001.jpg") && err.contains("truncated"),
+        "{err}"
+    );
+    let (frames, _) = split_summary(lines);
+    assert_eq!(
+        frames.len(),
+        1,
+        "the frame before the bad one was processed"
+    );
+}
+
+#[test]
+fn bad_paths_and_parameters_are_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&["replay", tmp.path().to_str().unwrap(), "--headless"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no image files"), "{err}");
+    let (code, _, err) = run(&["replay", "/nonexistent/frames", "--headless"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("No such file"), "{err}");
+    let txt = tmp.path().join("a.txt");
+    std::fs::write(&txt, "x").unwrap();
+    let (code, _, err) = run(&["replay", txt.to_str().unwrap(), "--headless"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unsupported file type"), "{err}");
+    for (flag, value, range) in [
+        ("--factor", "0", "0.001 to 10"),
+        ("--factor", "-1", "0.001 to 10"),
+        ("--factor", "NaN", "0.001 to 10"),
+        ("--zoom", "0", "1..=4"),
+        ("--layer", "99", "0..=15"),
+        ("--bandwidth-tolerance", "2", "0 to 1"),
+    ] {
+        let (code, _, err) = run(&["replay", "x", flag, value]);
+        assert_eq!(code, 2, "{flag} {value}");
+        assert!(err.contains(range), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn demo_runs_headless_without_camera_or_display() {
+    let (code, _, err) = run(&["--headless", "--max-frames", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("demo"), "{err}");
+    assert!(err.contains("3 frames in, 3 out"), "{err}");
+    // without --headless and without a display: a one-line notice, then headless
+    let (code, _, err) = run(&["--max-frames", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("no display available; running headless"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["replay", fixture("demo").to_str().unwrap(), "--window"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no display"), "{err}");
+}
+
+/// Starts a looping replay, waits for its first JSON line, sends `signal`, and checks that
+/// it ends within a second with the summary and exit code 130.
+fn interrupt_with(signal: &str) {
+    let mut child = bin()
+        .args([
+            "replay",
+            fixture("demo").to_str().unwrap(),
+            "--loop",
+            "--headless",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(first.contains("\"frame\":0"), "{first}");
+    let pid = child.id().to_string();
+    let sent = Instant::now();
+    assert!(Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    assert!(took < Duration::from_millis(1500), "stopped in {took:?}");
+    assert_eq!(status.code(), Some(130), "{signal}");
+    let last = rest.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("\"summary\""),
+        "summary printed after {signal}: {last}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_every_thread_and_prints_the_summary() {
+    interrupt_with("-INT");
+}
+
+#[test]
+fn sigterm_stops_every_thread_and_prints_the_summary() {
+    interrupt_with("-TERM");
+}
