@@ -109,7 +109,7 @@ impl TextFeatures {
         for (run, &id) in c.runs.iter().zip(&c.run_component) {
             let area = c.stats[id as usize].area;
             let r = self.eroded[id as usize] as f64 / area as f64;
-            if r > SOLID || r < THIN {
+            if !(THIN..=SOLID).contains(&r) {
                 continue;
             }
             let y = run.row as usize;

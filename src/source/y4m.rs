@@ -75,17 +75,11 @@ impl Header {
                         }
                     }
                 }
-                "X" => {
-                    if val.eq_ignore_ascii_case("COLORRANGE=FULL") {
-                        full_range = true;
-                    }
-                }
-                "I" => {
-                    if !matches!(val, "p" | "?") {
-                        return Err(Error::Y4m(format!(
-                            "unsupported interlacing I{val} (only progressive)"
-                        )));
-                    }
+                "X" if val.eq_ignore_ascii_case("COLORRANGE=FULL") => full_range = true,
+                "I" if !matches!(val, "p" | "?") => {
+                    return Err(Error::Y4m(format!(
+                        "unsupported interlacing I{val} (only progressive)"
+                    )));
                 }
                 _ => {}
             }

@@ -1,0 +1,210 @@
+//! The runtime as a library: channel policies under a slow consumer, bounded memory, and
+//! threads joined on every way out.
+
+use std::time::{Duration, Instant};
+
+use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
+use layercam::source::{FrameSource, Next, SourceKind};
+use layercam::{Frame, Params};
+
+/// A source of `n` small synthetic frames, as fast as asked.
+struct Synthetic {
+    n: u64,
+    i: u64,
+    kind: SourceKind,
+    fail_at: Option<u64>,
+}
+
+impl FrameSource for Synthetic {
+    fn next(&mut self) -> layercam::Result<Next> {
+        if Some(self.i) == self.fail_at {
+            return Err(layercam::Error::Camera("device vanished".into()));
+        }
+        if self.i >= self.n {
+            return Ok(Next::End);
+        }
+        let (w, h) = (32, 24);
+        let rgb: Vec<u8> = (0..w * h * 3)
+            .map(|p| ((p as u64 * 7 + self.i * 13) % 256) as u8)
+            .collect();
+        let f = Frame::new(self.i, w, h, rgb)?;
+        self.i += 1;
+        Ok(Next::Frame(f))
+    }
+    fn kind(&self) -> SourceKind {
+        self.kind
+    }
+    fn len_hint(&self) -> Option<u64> {
+        Some(self.n)
+    }
+    fn describe(&self) -> String {
+        "synthetic".into()
+    }
+}
+
+fn opener(n: u64, kind: SourceKind, fail_at: Option<u64>) -> SourceOpener {
+    Box::new(move || {
+        Ok(Box::new(Synthetic {
+            n,
+            i: 0,
+            kind,
+            fail_at,
+        }) as Box<dyn FrameSource>)
+    })
+}
+
+/// Tests here count the process's threads: they run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn config(policy: Policy) -> RuntimeConfig {
+    RuntimeConfig {
+        params: Params::default(),
+        policy,
+        pacing: Pacing::Fast,
+        capacity: 1,
+        ..RuntimeConfig::default()
+    }
+}
+
+#[test]
+fn slow_consumer_drops_stale_frames_and_sees_the_newest() {
+    let _serial = serial();
+    let rt = Runtime::start(
+        opener(400, SourceKind::Live, None),
+        config(Policy::LatestWins),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    while let Ok(p) = rt.results.recv_timeout(Duration::from_secs(5)) {
+        seen.push(p.index);
+        std::thread::sleep(Duration::from_millis(5)); // slower than the source
+                                                      // bounded memory: at most capacity frames wait in each channel
+        assert!(rt.results.len() <= 1);
+        rt.recycle(p);
+    }
+    let stats = rt.stats.clone();
+    rt.join().unwrap();
+    let frames_in = stats.frames_in.load(std::sync::atomic::Ordering::Relaxed);
+    let dropped = stats.dropped.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(frames_in, 400);
+    assert!(dropped > 0, "a slow consumer makes the policy drop");
+    assert_eq!(
+        seen.len() as u64 + dropped,
+        frames_in,
+        "every frame is seen or counted"
+    );
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "order kept");
+    assert_eq!(
+        *seen.last().unwrap(),
+        399,
+        "the newest frame is the one processed last"
+    );
+}
+
+#[test]
+fn lossless_policy_processes_every_frame_in_order() {
+    let _serial = serial();
+    let rt = Runtime::start(
+        opener(60, SourceKind::Replay, None),
+        config(Policy::Lossless),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    while let Ok(p) = rt.results.recv_timeout(Duration::from_secs(5)) {
+        seen.push(p.index);
+        std::thread::sleep(Duration::from_millis(2));
+        rt.recycle(p);
+    }
+    rt.join().unwrap();
+    assert_eq!(seen, (0..60).collect::<Vec<_>>());
+}
+
+#[test]
+fn stop_joins_all_threads_within_a_second() {
+    let _serial = serial();
+    let before = threads();
+    let rt = Runtime::start(
+        opener(u64::MAX, SourceKind::Live, None),
+        config(Policy::LatestWins),
+    )
+    .unwrap();
+    // take a few results, then stop while the source still runs
+    for _ in 0..3 {
+        rt.results.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+    let t = Instant::now();
+    rt.stop();
+    rt.join().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "joined in {:?}",
+        t.elapsed()
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(threads(), before, "no thread left behind");
+}
+
+#[test]
+fn a_failing_source_ends_the_stream_with_its_error() {
+    let _serial = serial();
+    let before = threads();
+    let rt = Runtime::start(
+        opener(100, SourceKind::Live, Some(5)),
+        config(Policy::Lossless),
+    )
+    .unwrap();
+    let mut n = 0;
+    while rt.results.recv_timeout(Duration::from_secs(5)).is_ok() {
+        n += 1;
+    }
+    let err = rt.join().unwrap_err().to_string();
+    assert!(err.contains("device vanished"), "{err}");
+    assert_eq!(n, 5, "frames before the failure are delivered");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(threads(), before);
+}
+
+#[test]
+fn dropping_the_runtime_joins_its_threads() {
+    let _serial = serial();
+    let before = threads();
+    {
+        let rt = Runtime::start(
+            opener(u64::MAX, SourceKind::Live, None),
+            config(Policy::LatestWins),
+        )
+        .unwrap();
+        rt.results.recv_timeout(Duration::from_secs(5)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(threads(), before);
+}
+
+#[test]
+fn bandwidth_cache_is_reused_and_reported() {
+    let _serial = serial();
+    let mut cfg = config(Policy::Lossless);
+    cfg.params.bandwidth_tolerance = 0.5;
+    let rt = Runtime::start(opener(10, SourceKind::Replay, None), cfg).unwrap();
+    let mut reused = Vec::new();
+    while let Ok(p) = rt.results.recv_timeout(Duration::from_secs(5)) {
+        reused.push(p.layers.bandwidth_reused);
+        rt.recycle(p);
+    }
+    rt.join().unwrap();
+    assert!(!reused[0], "the first frame computes h");
+    assert!(
+        reused[1..].iter().all(|&r| r),
+        "similar frames reuse it: {reused:?}"
+    );
+}

@@ -1,0 +1,259 @@
+//! The real window under a virtual X display (scripts/test runs the tests in `xvfb-run`):
+//! keys pressed with xdotool, screenshots taken with ImageMagick's `import`, pixels checked.
+//! Without a display these tests say so and skip, unless LAYERCAM_REQUIRE_DISPLAY=1 (CI).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fixture;
+
+fn display_or_skip() -> bool {
+    if std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty()) {
+        return true;
+    }
+    let msg =
+        "\n*** no DISPLAY: window tests NOT run (scripts/test runs them under xvfb-run) ***\n";
+    if std::env::var("LAYERCAM_REQUIRE_DISPLAY").is_ok_and(|v| v == "1") {
+        panic!("{msg}");
+    }
+    eprintln!("{msg}");
+    false
+}
+
+struct Viewer {
+    child: Child,
+    wid: String,
+}
+
+fn xdotool(args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool installed");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Viewer {
+    // the child is waited for in Drop (and in quit_with)
+    #[allow(clippy::zombie_processes)]
+    fn start(extra: &[&str]) -> Viewer {
+        let mut args = vec![
+            "replay",
+            fixture("demo").to_str().unwrap().to_string().leak(),
+            "--loop",
+            "--window",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_layercam"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        loop {
+            let wid = xdotool(&["search", "--name", "^layercam"]);
+            if let Some(w) = wid.lines().next().filter(|w| !w.is_empty()) {
+                let v = Viewer {
+                    child,
+                    wid: w.to_string(),
+                };
+                std::thread::sleep(Duration::from_millis(700)); // a few frames drawn
+                return v;
+            }
+            if t.elapsed() > Duration::from_secs(15) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no window appeared");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn key(&self, k: &str) {
+        let _ = xdotool(&["windowfocus", "--sync", &self.wid]);
+        xdotool(&["keydown", k]);
+        std::thread::sleep(Duration::from_millis(200));
+        xdotool(&["keyup", k]);
+        std::thread::sleep(Duration::from_millis(400));
+    }
+
+    fn title(&self) -> String {
+        xdotool(&["getwindowname", &self.wid])
+    }
+
+    fn screenshot(&self) -> image::RgbImage {
+        let out = Command::new("import")
+            .args(["-window", &self.wid, "png:-"])
+            .output()
+            .expect("ImageMagick import installed");
+        assert!(out.status.success(), "import failed");
+        image::load_from_memory(&out.stdout).unwrap().to_rgb8()
+    }
+
+    fn quit_with(&mut self, k: &str) -> (i32, String, Duration) {
+        let t = Instant::now();
+        self.key(k);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut err = String::new();
+                use std::io::Read;
+                self.child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                return (status.code().unwrap_or(-1), err, t.elapsed());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("viewer did not quit on {k}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Viewer {
+    fn drop(&mut self) {
+        // a failed assertion must not leave a viewer running
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn distinct_colors(img: &image::RgbImage) -> usize {
+    let mut set = std::collections::HashSet::new();
+    for p in img.pixels().step_by(7) {
+        set.insert(p.0);
+    }
+    set.len()
+}
+
+fn count_color(img: &image::RgbImage, c: [u8; 3]) -> usize {
+    img.pixels().filter(|p| p.0 == c).count()
+}
+
+/// The window tests share one X display: run them one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn window_shows_frames_and_quits_on_q() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let v = Viewer::start(&[]);
+    let shot = v.screenshot();
+    assert!(shot.width() >= 640 && shot.height() >= 480);
+    assert!(distinct_colors(&shot) > 10, "screenshot is not blank");
+    assert!(v.title().contains("layer"), "title: {}", v.title());
+    let (code, err, took) = {
+        let mut v = v;
+        v.quit_with("q")
+    };
+    assert_eq!(code, 0, "{err}");
+    assert!(took < Duration::from_secs(2), "quit in {took:?}");
+    assert!(err.contains("frames in"), "summary printed: {err}");
+}
+
+#[test]
+fn arrows_change_the_layer_and_tab_cycles_views() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let v = Viewer::start(&["--fps", "2"]);
+    let before = v.title();
+    let shot_before = v.screenshot();
+    v.key("Right");
+    let after = v.title();
+    assert_ne!(before, after, "→ chose another layer");
+    let layer_of = |t: &str| {
+        t.split("layer ")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .map(str::to_string)
+    };
+    assert_ne!(layer_of(&before), layer_of(&after));
+    let shot_after = v.screenshot();
+    let differ = shot_before
+        .pixels()
+        .zip(shot_after.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        differ > 1000,
+        "the picture changed with the layer ({differ} pixels)"
+    );
+    // Tab ×3: layer → overlay → labels → mosaic; the mosaic's grid background shows
+    v.key("Tab");
+    v.key("Tab");
+    v.key("Tab");
+    let mosaic = v.screenshot();
+    assert!(
+        count_color(&mosaic, [40, 40, 48]) > 500,
+        "mosaic grid drawn"
+    );
+    assert!(
+        count_color(&mosaic, [255, 200, 0]) > 100,
+        "chosen tile framed"
+    );
+    let (code, err, _) = {
+        let mut v = v;
+        v.quit_with("Escape")
+    };
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn density_strip_toggles_and_snapshot_writes_files() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let v = Viewer::start(&["--snapshot-dir", dir.path().to_str().unwrap(), "--features"]);
+    let with_strip = v.screenshot();
+    // the highlighted band of the chosen layer in the strip
+    assert!(
+        count_color(&with_strip, [150, 110, 20]) > 200,
+        "density strip drawn"
+    );
+    v.key("d");
+    let without = v.screenshot();
+    assert!(
+        count_color(&without, [150, 110, 20]) < 20,
+        "strip hidden after d"
+    );
+    v.key("s");
+    let (code, err, _) = {
+        let mut v = v;
+        v.quit_with("q")
+    };
+    assert_eq!(code, 0, "{err}");
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for suffix in [
+        ".source.png",
+        ".labels.png",
+        ".density.png",
+        ".json",
+        ".text.png",
+    ] {
+        assert!(
+            files.iter().any(|f| f.ends_with(suffix)),
+            "{suffix} in {files:?}"
+        );
+    }
+    assert!(files.iter().any(|f| f.contains(".layer")), "{files:?}");
+    assert!(err.contains("snapshot:"), "says where: {err}");
+}
