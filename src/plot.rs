@@ -111,10 +111,13 @@ impl DensityPlot {
             c.line(prev.0, prev.1, p.0, p.1, CURVE);
             prev = p;
         }
-        // fill under the curve lightly
-        for x in 0..256 {
-            let (cx, cy) = (px(x as f64), py(l.density[x]));
-            for y in cy + 1..y0 + top + ph {
+        // fill under the curve lightly, every pixel column (density interpolated)
+        let (xa, xb) = (px(0.0), px(255.0));
+        for cx in xa..=xb {
+            let level = (cx - xa) as f64 / (xb - xa).max(1) as f64 * 255.0;
+            let (i, t) = (level.floor() as usize, level.fract());
+            let d = l.density[i.min(255)] * (1.0 - t) + l.density[(i + 1).min(255)] * t;
+            for y in py(d) + 1..y0 + top + ph {
                 if let Some(v) = c.get(cx as usize, y as usize) {
                     c.put(cx, y, blend(v, CURVE, 40));
                 }
