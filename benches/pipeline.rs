@@ -1,1 +1,125 @@
-fn main() {}
+//! Criterion benchmarks: the whole pipeline (RGB frame in → label map and layer statistics
+//! out, seed-exact) at 640×480, 1280×720 and 1920×1080, each stage on its own, and the text
+//! features. Frames come from `fixtures/poster_02.png` (a still of ../shared/data) resized
+//! to each size.
+//!
+//!     cargo bench --bench pipeline
+//!     cargo bench --bench pipeline -- 'whole/1280x720'
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use layercam::pipeline::{density, extrema, layers, levels, luma, zoom};
+use layercam::{read_image, Params, Pipeline, RgbView};
+
+const SIZES: [(usize, usize); 3] = [(640, 480), (1280, 720), (1920, 1080)];
+
+fn frame(w: usize, h: usize) -> Vec<u8> {
+    let src = read_image(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/poster_02.png"),
+        0,
+    )
+    .expect("fixture");
+    let img = image::RgbImage::from_raw(src.width as u32, src.height as u32, src.rgb).unwrap();
+    image::imageops::resize(
+        &img,
+        w as u32,
+        h as u32,
+        image::imageops::FilterType::Triangle,
+    )
+    .into_raw()
+}
+
+fn whole(c: &mut Criterion) {
+    let mut g = c.benchmark_group("whole");
+    g.sample_size(30);
+    for (w, h) in SIZES {
+        let rgb = frame(w, h);
+        let mut p = Pipeline::new(Params::default()).unwrap();
+        g.throughput(Throughput::Elements((w * h) as u64));
+        g.bench_function(BenchmarkId::from_parameter(format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                let l = p.process(RgbView::new(w, h, &rgb).unwrap()).unwrap();
+                std::hint::black_box(l.counts.len())
+            })
+        });
+    }
+    g.finish();
+}
+
+fn with_features(c: &mut Criterion) {
+    let mut g = c.benchmark_group("layers+features");
+    g.sample_size(20);
+    for (w, h) in SIZES {
+        let rgb = frame(w, h);
+        let mut p = Pipeline::new(Params {
+            features: true,
+            ..Params::default()
+        })
+        .unwrap();
+        g.bench_function(BenchmarkId::from_parameter(format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                p.process(RgbView::new(w, h, &rgb).unwrap()).unwrap();
+                std::hint::black_box(p.features().counts().pixels)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn stages(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stage");
+    g.sample_size(20);
+    for (w, h) in SIZES {
+        let rgb = frame(w, h);
+        let id = format!("{w}x{h}");
+        let mut y = vec![0.0f64; w * h];
+        g.bench_function(BenchmarkId::new("luma", &id), |b| {
+            b.iter(|| luma::luma_rgb8(&rgb, &mut y))
+        });
+        let mut coeff = y.clone();
+        let mut out = vec![0f32; 4 * w * h];
+        let mut z = zoom::Zoom::new();
+        g.bench_function(BenchmarkId::new("zoom", &id), |b| {
+            b.iter(|| {
+                coeff.copy_from_slice(&y);
+                z.run(&mut coeff, w, h, 2, &mut out)
+            })
+        });
+        let zoomed = out.clone();
+        let mut work = zoomed.clone();
+        let mut lv = vec![0u8; 4 * w * h];
+        let mut hist = [0u64; 256];
+        g.bench_function(BenchmarkId::new("normalise+histogram", &id), |b| {
+            b.iter(|| {
+                work.copy_from_slice(&zoomed);
+                levels::apply_power(&mut work, 2);
+                let (lo, hi) = levels::min_max(&work);
+                levels::quantise(&work, lo, hi, &mut lv);
+                levels::histogram(&lv, &mut hist);
+            })
+        });
+        let mut wts = [0.0; 256];
+        let mut d = [0.0; 256];
+        g.bench_function(BenchmarkId::new("density", &id), |b| {
+            b.iter(|| {
+                let s = density::sigma_from_histogram(&hist);
+                density::gaussian_weights(0.2 * s, &mut wts);
+                density::density(&hist, &wts, &mut d);
+            })
+        });
+        let (mut mi, mut ma, mut bo, mut pe) = (vec![], vec![], vec![], vec![]);
+        let mut lut = [0u8; 256];
+        let mut labels = vec![0u8; 4 * w * h];
+        g.bench_function(BenchmarkId::new("labelling", &id), |b| {
+            b.iter(|| {
+                extrema::find_extrema(&d, extrema::Convention::Seed, &mut mi, &mut ma);
+                extrema::bounds_and_peaks(&d, &mi, &ma, &mut bo, &mut pe);
+                layers::layer_lut(&bo, &mut lut);
+                layers::label_map(&lv, &lut, &mut labels);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, whole, with_features, stages);
+criterion_main!(benches);

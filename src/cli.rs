@@ -64,6 +64,9 @@ pub struct MethodArgs {
     /// Largest frame accepted, in source pixels (protects memory).
     #[arg(long, default_value_t = DEFAULT_MAX_PIXELS, value_parser = parse_max_pixels)]
     pub max_pixels: usize,
+    /// Threads of the layering pipeline (0 = one per core, up to 64).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=64))]
+    pub threads: u8,
 }
 
 impl MethodArgs {
@@ -77,6 +80,7 @@ impl MethodArgs {
             bandwidth_tolerance: tolerance,
             max_pixels: self.max_pixels,
             features: self.features,
+            threads: self.threads as usize,
         }
     }
 }

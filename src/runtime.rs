@@ -349,6 +349,36 @@ fn worker_loop(
     stop: Arc<AtomicBool>,
 ) -> Result<()> {
     let mut pipeline = Pipeline::new(cfg.params)?;
+    // the whole loop runs on a pool thread: per-frame work needs no injection into the pool
+    pipeline.in_pool(move |pipeline| {
+        worker_steps(
+            pipeline,
+            &cfg,
+            &rx,
+            &tx,
+            &stale,
+            &recycle_rx,
+            &recycle_tx,
+            &control,
+            &stats,
+            &stop,
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn worker_steps(
+    pipeline: &mut Pipeline,
+    cfg: &RuntimeConfig,
+    rx: &Receiver<Frame>,
+    tx: &Sender<Processed>,
+    stale: &Receiver<Processed>,
+    recycle_rx: &Receiver<Processed>,
+    recycle_tx: &Sender<Processed>,
+    control: &Receiver<Control>,
+    stats: &Stats,
+    stop: &AtomicBool,
+) -> Result<()> {
     let mut last_size = (0, 0);
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -406,7 +436,7 @@ fn worker_loop(
         let recycle = |old: Processed| {
             let _ = recycle_tx.try_send(old);
         };
-        if !send_with_policy(&tx, &stale, out, cfg.policy, &stop, &stats.dropped, recycle) {
+        if !send_with_policy(tx, stale, out, cfg.policy, stop, &stats.dropped, recycle) {
             return Ok(());
         }
     }

@@ -60,10 +60,36 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Threads of this process that layercam started (capture, worker, pipeline pool); the
+/// harness's own threads come and go and are not counted.
 fn threads() -> usize {
+    names()
+        .iter()
+        .filter(|n| n.starts_with("layercam-"))
+        .count()
+}
+
+/// Names of this process's threads.
+fn names() -> Vec<String> {
     std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count())
-        .unwrap_or(0)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits (up to half a second) for layercam's thread count to reach `before`: a pool
+/// thread signals its exit (and is awaited) a moment before the kernel removes it. The
+/// tests run one at a time, so outside a runtime no layercam thread exists.
+fn settle(before: usize) -> usize {
+    let t = Instant::now();
+    while threads() != before && t.elapsed() < Duration::from_millis(500) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    threads()
 }
 
 fn config(policy: Policy) -> RuntimeConfig {
@@ -132,7 +158,6 @@ fn lossless_policy_processes_every_frame_in_order() {
 #[test]
 fn stop_joins_all_threads_within_a_second() {
     let _serial = serial();
-    let before = threads();
     let rt = Runtime::start(
         opener(u64::MAX, SourceKind::Live, None),
         config(Policy::LatestWins),
@@ -150,14 +175,12 @@ fn stop_joins_all_threads_within_a_second() {
         "joined in {:?}",
         t.elapsed()
     );
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(threads(), before, "no thread left behind");
+    assert_eq!(settle(0), 0, "layercam threads left: {:?}", names());
 }
 
 #[test]
 fn a_failing_source_ends_the_stream_with_its_error() {
     let _serial = serial();
-    let before = threads();
     let rt = Runtime::start(
         opener(100, SourceKind::Live, Some(5)),
         config(Policy::Lossless),
@@ -170,14 +193,12 @@ fn a_failing_source_ends_the_stream_with_its_error() {
     let err = rt.join().unwrap_err().to_string();
     assert!(err.contains("device vanished"), "{err}");
     assert_eq!(n, 5, "frames before the failure are delivered");
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(threads(), before);
+    assert_eq!(settle(0), 0, "layercam threads left: {:?}", names());
 }
 
 #[test]
 fn dropping_the_runtime_joins_its_threads() {
     let _serial = serial();
-    let before = threads();
     {
         let rt = Runtime::start(
             opener(u64::MAX, SourceKind::Live, None),
@@ -186,8 +207,7 @@ fn dropping_the_runtime_joins_its_threads() {
         .unwrap();
         rt.results.recv_timeout(Duration::from_secs(5)).unwrap();
     }
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(threads(), before);
+    assert_eq!(settle(0), 0, "layercam threads left: {:?}", names());
 }
 
 #[test]

@@ -4,6 +4,18 @@
 //! `round((p - min) / (max - min) * 255)` with ties to even. The division is kept a division
 //! (a multiplication by the reciprocal rounds differently).
 
+use rayon::prelude::*;
+
+/// `2^23`: adding and subtracting it rounds a float in `[0, 2^23)` to an integer, ties to
+/// even (IEEE default rounding), with plain SSE2 arithmetic instead of a libm call.
+const ROUNDER: f32 = 8_388_608.0;
+
+/// `round_ties_even` for `0 ≤ q < 2^23`, vectorisable (the fast path of [`quantise_one`]).
+#[inline(always)]
+pub fn round_even_small(q: f32) -> f32 {
+    (q + ROUNDER) - ROUNDER
+}
+
 /// Raises every value to an integer power in place. Powers 1 and 2 are exact (numpy's fast
 /// paths); higher powers use `powi`.
 pub fn apply_power(values: &mut [f32], power: u32) {
@@ -58,6 +70,54 @@ pub fn quantise(values: &[f32], lo: f32, hi: f32, out: &mut [u8]) {
     }
 }
 
+/// Pixels per parallel task of [`quantise_histogram`].
+const CHUNK: usize = 1 << 16;
+
+/// Normalises `values` into `out` and counts the levels into `hist`, in one pass spread
+/// over the current rayon pool (each task keeps its own sub-histograms). Bit-identical to
+/// [`quantise`] followed by [`histogram`].
+pub fn quantise_histogram(values: &[f32], lo: f32, hi: f32, out: &mut [u8], hist: &mut [u64; 256]) {
+    let range = hi - lo;
+    if range.is_nan() || range <= 0.0 {
+        out.fill(0);
+        hist.fill(0);
+        hist[0] = values.len() as u64;
+        return;
+    }
+    *hist = out
+        .par_chunks_mut(CHUNK)
+        .zip(values.par_chunks(CHUNK))
+        .map(|(o, v)| {
+            for (o, &v) in o.iter_mut().zip(v) {
+                *o = round_even_small(((v - lo) / range) * 255.0) as u8;
+            }
+            let mut h = [0u64; 256];
+            histogram(o, &mut h);
+            h
+        })
+        .reduce(
+            || [0u64; 256],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b.iter()) {
+                    *x += y;
+                }
+                a
+            },
+        );
+}
+
+/// Writes `lut[levels[i]]` into `labels[i]`, spread over the current rayon pool.
+pub fn map_levels(levels: &[u8], lut: &[u8; 256], labels: &mut [u8]) {
+    labels
+        .par_chunks_mut(CHUNK)
+        .zip(levels.par_chunks(CHUNK))
+        .for_each(|(l, v)| {
+            for (l, &v) in l.iter_mut().zip(v) {
+                *l = lut[v as usize];
+            }
+        });
+}
+
 /// Histogram of gray levels, counted into four interleaved sub-histograms (a document-like
 /// frame is dominated by one level; one table would serialise on that counter).
 pub fn histogram(levels: &[u8], hist: &mut [u64; 256]) {
@@ -100,6 +160,41 @@ mod tests {
         assert_eq!(quantise_one(2.5, 0.0, 255.0), 2);
         assert_eq!(quantise_one(255.0, 0.0, 255.0), 255);
         assert_eq!(quantise_one(3.0, 3.0, 0.0), 0);
+    }
+
+    #[test]
+    fn fast_rounding_equals_round_ties_even() {
+        // every half, and a dense sweep, over the whole range of levels
+        for i in 0..=510u32 {
+            let q = i as f32 * 0.5;
+            assert_eq!(round_even_small(q), q.round_ties_even(), "{q}");
+        }
+        let mut q = 0.0f32;
+        while q < 255.5 {
+            assert_eq!(round_even_small(q), q.round_ties_even(), "{q}");
+            q = f32::from_bits(q.to_bits() + 997);
+        }
+    }
+
+    #[test]
+    fn fused_pass_equals_plain_passes() {
+        let values: Vec<f32> = (0..200_003u32)
+            .map(|i| ((i as f32 * 0.7311).sin() * 3000.0 + 3000.0).powi(2))
+            .collect();
+        let (lo, hi) = min_max(&values);
+        let mut a = vec![0u8; values.len()];
+        let mut ha = [0u64; 256];
+        quantise(&values, lo, hi, &mut a);
+        histogram(&a, &mut ha);
+        let mut b = vec![0u8; values.len()];
+        let mut hb = [0u64; 256];
+        quantise_histogram(&values, lo, hi, &mut b, &mut hb);
+        assert_eq!(a, b);
+        assert_eq!(ha, hb);
+        let lut: [u8; 256] = std::array::from_fn(|i| (i / 50) as u8);
+        let mut la = vec![0u8; b.len()];
+        map_levels(&b, &lut, &mut la);
+        assert!(la.iter().zip(&b).all(|(&l, &v)| l == lut[v as usize]));
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct Params {
     pub max_pixels: usize,
     /// Run the text-feature stage (feature extraction (2)) after layering.
     pub features: bool,
+    /// Threads of the pipeline's pool (0 = one per core).
+    pub threads: usize,
 }
 
 impl Default for Params {
@@ -59,6 +61,7 @@ impl Default for Params {
             bandwidth_tolerance: 0.0,
             max_pixels: DEFAULT_MAX_PIXELS,
             features: false,
+            threads: 0,
         }
     }
 }
@@ -135,10 +138,76 @@ fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
+/// The pipeline's thread pool, joined when dropped: rayon only signals its threads to
+/// end, so their exits are counted and awaited (for at most a second).
+#[derive(Debug)]
+struct Pool {
+    pool: std::mem::ManuallyDrop<std::sync::Arc<rayon::ThreadPool>>,
+    alive: std::sync::Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>,
+}
+
+impl Pool {
+    fn new(threads: usize) -> Result<Self> {
+        let alive =
+            std::sync::Arc::new((std::sync::Mutex::new(threads), std::sync::Condvar::new()));
+        let on_exit = alive.clone();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("layercam-pipeline-{i}"))
+            .exit_handler(move |_| {
+                let (count, cv) = &*on_exit;
+                if let Ok(mut n) = count.lock() {
+                    *n = n.saturating_sub(1);
+                }
+                cv.notify_all();
+            })
+            .build()
+            .map_err(|e| Error::InvalidParam {
+                name: "threads",
+                value: format!("{threads} ({e})"),
+                expected: "a number of threads the system can start",
+            })?;
+        Ok(Self {
+            pool: std::mem::ManuallyDrop::new(std::sync::Arc::new(pool)),
+            alive,
+        })
+    }
+
+    fn get(&self) -> std::sync::Arc<rayon::ThreadPool> {
+        std::sync::Arc::clone(&self.pool)
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; the field is not used after.
+        let pool = unsafe { std::mem::ManuallyDrop::take(&mut self.pool) };
+        let inside = pool.current_thread_index().is_some();
+        drop(pool);
+        if inside {
+            return; // a pool thread cannot wait for itself
+        }
+        let (count, cv) = &*self.alive;
+        let deadline = Instant::now() + std::time::Duration::from_secs(1);
+        let Ok(mut n) = count.lock() else { return };
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match cv.wait_timeout(n, left) {
+                Ok((g, _)) => n = g,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
 /// The long-lived layering pipeline.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Pipeline {
     params: Params,
+    pool: Pool,
     luma: Vec<f64>,
     zoomed: Vec<f32>,
     zoom: zoom::Zoom,
@@ -152,10 +221,30 @@ impl Pipeline {
     /// A pipeline with validated parameters.
     pub fn new(params: Params) -> Result<Self> {
         params.validate()?;
+        let threads = match params.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         Ok(Self {
             params,
-            ..Self::default()
+            pool: Pool::new(threads)?,
+            luma: Vec::new(),
+            zoomed: Vec::new(),
+            zoom: zoom::Zoom::default(),
+            bandwidth: density::BandwidthCache::default(),
+            layers: Layers::default(),
+            features: features::TextFeatures::default(),
+            timings: StageTimings::default(),
         })
+    }
+
+    /// Runs `f` on one of the pipeline's pool threads. Every [`process`](Self::process)
+    /// call inside it then hands work to the pool without a round trip through the pool's
+    /// injector (which allocates now and then): the streaming worker runs its whole loop
+    /// this way.
+    pub fn in_pool<R: Send>(&mut self, f: impl FnOnce(&mut Self) -> R + Send) -> R {
+        let pool = self.pool.get();
+        pool.install(|| f(self))
     }
 
     /// The parameters in force.
@@ -164,10 +253,13 @@ impl Pipeline {
     }
 
     /// Changes the parameters (validated); the bandwidth cache is kept only if the factor is
-    /// unchanged (the cache checks the factor itself).
+    /// unchanged (the cache checks the factor itself). The thread count stays as built.
     pub fn set_params(&mut self, params: Params) -> Result<()> {
         params.validate()?;
-        self.params = params;
+        self.params = Params {
+            threads: self.params.threads,
+            ..params
+        };
         Ok(())
     }
 
@@ -207,24 +299,59 @@ impl Pipeline {
                 limit: self.params.max_pixels,
             });
         }
-        let z = self.params.zoom;
-        let (uw, uh) = zoom::Zoom::output_size(width, height, z);
+        let (uw, uh) = zoom::Zoom::output_size(width, height, self.params.zoom);
+        let pool = self.pool.get();
+        pool.install(|| self.process_in_pool(data, width, height, uw, uh))?;
+        Ok(&self.layers)
+    }
+
+    fn process_in_pool(
+        &mut self,
+        data: &[u8],
+        width: usize,
+        height: usize,
+        uw: usize,
+        uh: usize,
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        let pixels = width * height;
         let n = uw * uh;
+        let z = self.params.zoom;
+        let power = self.params.power;
         let t0 = Instant::now();
 
         self.luma.resize(pixels, 0.0);
-        luma::luma_rgb8(data, &mut self.luma);
+        self.luma
+            .par_chunks_mut(width)
+            .zip(data.par_chunks(width * 3))
+            .with_min_len(16)
+            .for_each(|(y, rgb)| luma::luma_rgb8(rgb, y));
         let t1 = Instant::now();
 
+        // zoom, with the power transform and min/max fused into its last pass
         self.zoomed.resize(n, 0.0);
-        if z == 1 {
-            for (o, &v) in self.zoomed.iter_mut().zip(&self.luma) {
-                *o = v as f32;
-            }
+        let (lo, hi) = if z == 1 {
+            self.zoomed
+                .par_chunks_mut(width)
+                .zip(self.luma.par_chunks(width))
+                .with_min_len(16)
+                .map(|(o, y)| {
+                    for (o, &v) in o.iter_mut().zip(y) {
+                        *o = v as f32;
+                    }
+                    levels::apply_power(o, power);
+                    levels::min_max(o)
+                })
+                .reduce(
+                    || (f32::INFINITY, f32::NEG_INFINITY),
+                    |a, b| (a.0.min(b.0), a.1.max(b.1)),
+                )
         } else {
             self.zoom
-                .run(&mut self.luma, width, height, z, &mut self.zoomed);
-        }
+                .run_with(&mut self.luma, width, height, z, &mut self.zoomed, |row| {
+                    levels::apply_power(row, power)
+                })
+        };
         let t2 = Instant::now();
 
         let l = &mut self.layers;
@@ -232,11 +359,8 @@ impl Pipeline {
         l.height = height;
         l.upscaled_width = uw;
         l.upscaled_height = uh;
-        levels::apply_power(&mut self.zoomed, self.params.power);
-        let (lo, hi) = levels::min_max(&self.zoomed);
         l.levels.resize(n, 0);
-        levels::quantise(&self.zoomed, lo, hi, &mut l.levels);
-        levels::histogram(&l.levels, &mut l.histogram);
+        levels::quantise_histogram(&self.zoomed, lo, hi, &mut l.levels, &mut l.histogram);
         let t3 = Instant::now();
 
         l.sigma = density::sigma_from_histogram(&l.histogram);
@@ -267,7 +391,7 @@ impl Pipeline {
         layers::layer_lut(&l.bounds, &mut l.lut);
         layers::layer_counts(&l.histogram, &l.bounds, &mut l.counts);
         l.labels.resize(n, 0);
-        layers::label_map(&l.levels, &l.lut, &mut l.labels);
+        levels::map_levels(&l.levels, &l.lut, &mut l.labels);
         let t5 = Instant::now();
         if self.params.features {
             self.features.run(&self.layers);
@@ -283,6 +407,6 @@ impl Pipeline {
             features: (t6 - t5).as_secs_f64() * 1e3,
             total: ms_since(t0),
         };
-        Ok(&self.layers)
+        Ok(())
     }
 }

@@ -6,6 +6,8 @@
 //! normalisation of the next stage. Output index `i` of an axis of length `n` samples the
 //! input at `x = i·(n−1)/(m−1)` (`m = z·n`, corners aligned).
 
+use rayon::prelude::*;
+
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
 fn pole() -> f64 {
     3.0_f64.sqrt() - 2.0
@@ -120,63 +122,105 @@ pub fn prefilter_line(c: &mut [f64]) {
     }
 }
 
-/// Prefilters every column of a row-major `rows × width` array, working a row at a time
-/// (the recursion runs down the rows, each step a vector operation over the width).
-/// `acc` is scratch of at least `width` values.
-pub fn prefilter_columns(c: &mut [f64], width: usize, rows: usize, acc: &mut Vec<f64>) {
+/// A pointer to a row-major plane that may cross threads, so that disjoint *column bands*
+/// of the same rows can be prefiltered in parallel (bands interleave in memory, which
+/// slices cannot express).
+#[derive(Clone, Copy)]
+struct Plane {
+    base: *mut f64,
+    width: usize,
+}
+
+// SAFETY: a `Plane` is only used by `prefilter_column_band`, and the bands handed to
+// different threads never overlap (see `Zoom::prefilter_columns_parallel`).
+unsafe impl Send for Plane {}
+unsafe impl Sync for Plane {}
+
+impl Plane {
+    /// Columns `x0..x0+len` of row `r`.
+    ///
+    /// # Safety
+    /// The caller keeps at most one live slice per (row, band) and bands disjoint.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn row(&self, r: usize, x0: usize, len: usize) -> &mut [f64] {
+        std::slice::from_raw_parts_mut(self.base.add(r * self.width + x0), len)
+    }
+}
+
+/// Prefilters the columns `x0..x0+acc.len()` of a `rows`-row plane, a row at a time (the
+/// recursion runs down the rows; each step is a vector operation across the band). `acc`
+/// is the band's scratch.
+///
+/// # Safety
+/// `plane` covers `rows × width` values and no other thread touches this band.
+unsafe fn prefilter_column_band(plane: Plane, rows: usize, x0: usize, acc: &mut [f64]) {
     let n = rows;
-    if n < 2 {
+    let len = acc.len();
+    if n < 2 || len == 0 {
         return;
     }
     let z = pole();
     let g = gain(z);
-    for v in c.iter_mut() {
-        *v *= g;
+    for r in 0..n {
+        for v in plane.row(r, x0, len) {
+            *v *= g;
+        }
     }
     let z_n1 = z.powi(n as i32 - 1);
-    acc.clear();
-    acc.extend_from_slice(&c[..width]);
     {
-        let last = &c[(n - 1) * width..n * width];
-        for (a, l) in acc.iter_mut().zip(last) {
-            *a += z_n1 * l;
+        let first = plane.row(0, x0, len);
+        let last = plane.row(n - 1, x0, len);
+        for ((a, f), l) in acc.iter_mut().zip(first.iter()).zip(last.iter()) {
+            *a = f + z_n1 * l;
         }
     }
     let mut zi = z;
     for i in 1..n - 1 {
-        let ri = &c[i * width..(i + 1) * width];
-        let rm = &c[(n - 1 - i) * width..(n - i) * width];
-        for ((a, x), y) in acc.iter_mut().zip(ri).zip(rm) {
+        let ri = plane.row(i, x0, len);
+        let rm = plane.row(n - 1 - i, x0, len);
+        for ((a, x), y) in acc.iter_mut().zip(ri.iter()).zip(rm.iter()) {
             *a += zi * (x + z_n1 * y);
         }
         zi *= z;
     }
     let denom = 1.0 - z_n1 * z_n1;
-    for (dst, a) in c[..width].iter_mut().zip(acc.iter()) {
+    for (dst, a) in plane.row(0, x0, len).iter_mut().zip(acc.iter()) {
         *dst = a / denom;
     }
     for i in 1..n {
-        let (head, tail) = c.split_at_mut(i * width);
-        let prev = &head[(i - 1) * width..];
-        for (x, p) in tail[..width].iter_mut().zip(prev) {
+        let prev = plane.row(i - 1, x0, len);
+        let cur = plane.row(i, x0, len);
+        for (x, p) in cur.iter_mut().zip(prev.iter()) {
             *x += z * p;
         }
     }
     {
-        let (head, tail) = c.split_at_mut((n - 1) * width);
-        let prev = &head[(n - 2) * width..];
-        for (x, p) in tail.iter_mut().zip(prev) {
+        let prev = plane.row(n - 2, x0, len);
+        let last = plane.row(n - 1, x0, len);
+        for (x, p) in last.iter_mut().zip(prev.iter()) {
             *x = (z * p + *x) * z / (z * z - 1.0);
         }
     }
     for i in (0..n - 1).rev() {
-        let (head, tail) = c.split_at_mut((i + 1) * width);
-        let cur = &mut head[i * width..];
-        let next = &tail[..width];
-        for (x, nx) in cur.iter_mut().zip(next) {
+        let next = plane.row(i + 1, x0, len);
+        let cur = plane.row(i, x0, len);
+        for (x, nx) in cur.iter_mut().zip(next.iter()) {
             *x = z * (nx - *x);
         }
     }
+}
+
+/// Prefilters every column of a row-major `rows × width` array (one band, this thread).
+/// `acc` is scratch, resized to `width`.
+pub fn prefilter_columns(c: &mut [f64], width: usize, rows: usize, acc: &mut Vec<f64>) {
+    assert_eq!(c.len(), width * rows);
+    acc.resize(width, 0.0);
+    let plane = Plane {
+        base: c.as_mut_ptr(),
+        width,
+    };
+    // SAFETY: one band covering the whole plane, which `c` borrows mutably.
+    unsafe { prefilter_column_band(plane, rows, 0, &mut acc[..]) }
 }
 
 /// Evaluates one row of coefficients at the horizontal taps.
@@ -230,9 +274,24 @@ impl Zoom {
         z: usize,
         out: &mut [f32],
     ) {
+        self.run_with(coeff, width, height, z, out, |_| {});
+    }
+
+    /// Like [`run`](Self::run), then applies `post` to each finished output row while it is
+    /// still in cache (the pipeline squares it there), and returns the minimum and maximum
+    /// of the rows after `post`. Rows are spread over the current rayon pool.
+    pub fn run_with(
+        &mut self,
+        coeff: &mut [f64],
+        width: usize,
+        height: usize,
+        z: usize,
+        out: &mut [f32],
+        post: impl Fn(&mut [f32]) + Sync,
+    ) -> (f32, f32) {
         let (ow, oh) = Self::output_size(width, height, z);
-        debug_assert_eq!(coeff.len(), width * height);
-        debug_assert_eq!(out.len(), ow * oh);
+        assert_eq!(coeff.len(), width * height);
+        assert_eq!(out.len(), ow * oh);
         if self.rows.n != width || self.rows.m != ow {
             self.rows.rebuild(width, ow);
         }
@@ -240,23 +299,57 @@ impl Zoom {
             self.cols.rebuild(height, oh);
         }
         // prefilter: axis 0 (down the columns) then axis 1 (along the rows), as scipy
-        prefilter_columns(coeff, width, height, &mut self.acc);
-        for row in coeff.chunks_exact_mut(width) {
-            prefilter_line(row);
-        }
+        self.prefilter_columns_parallel(coeff, width, height);
+        coeff
+            .par_chunks_mut(width)
+            .with_min_len(8)
+            .for_each(prefilter_line);
         self.tmp.resize(height * ow, 0.0);
-        for (src, dst) in coeff.chunks_exact(width).zip(self.tmp.chunks_exact_mut(ow)) {
-            interpolate_row(src, &self.rows, dst);
-        }
+        let rows = &self.rows;
+        coeff
+            .par_chunks(width)
+            .zip(self.tmp.par_chunks_mut(ow))
+            .with_min_len(8)
+            .for_each(|(src, dst)| interpolate_row(src, rows, dst));
         let tmp = &self.tmp;
-        for ((dst, idx), w) in out
-            .chunks_exact_mut(ow)
-            .zip(&self.cols.index)
-            .zip(&self.cols.weight)
-        {
-            let row = |k: usize| &tmp[idx[k] as usize * ow..(idx[k] as usize + 1) * ow];
-            combine_rows([row(0), row(1), row(2), row(3)], w, dst);
-        }
+        let cols = &self.cols;
+        out.par_chunks_mut(ow)
+            .enumerate()
+            .with_min_len(8)
+            .fold(
+                || (f32::INFINITY, f32::NEG_INFINITY),
+                |(lo, hi), (i, dst)| {
+                    let idx = cols.index[i];
+                    let row = |k: usize| &tmp[idx[k] as usize * ow..(idx[k] as usize + 1) * ow];
+                    combine_rows([row(0), row(1), row(2), row(3)], &cols.weight[i], dst);
+                    post(dst);
+                    let (l, h) = crate::pipeline::levels::min_max(dst);
+                    (lo.min(l), hi.max(h))
+                },
+            )
+            .reduce(
+                || (f32::INFINITY, f32::NEG_INFINITY),
+                |a, b| (a.0.min(b.0), a.1.max(b.1)),
+            )
+    }
+
+    /// Prefilters the columns in one band per pool thread.
+    fn prefilter_columns_parallel(&mut self, coeff: &mut [f64], width: usize, height: usize) {
+        let bands = rayon::current_num_threads().clamp(1, 8).min(width.max(1));
+        self.acc.resize(width, 0.0);
+        let plane = Plane {
+            base: coeff.as_mut_ptr(),
+            width,
+        };
+        let band_w = width.div_ceil(bands);
+        self.acc
+            .par_chunks_mut(band_w)
+            .enumerate()
+            .for_each(|(b, acc)| {
+                // SAFETY: band b covers columns b·band_w .. b·band_w + acc.len(), disjoint
+                // from every other band; `coeff` is borrowed mutably for the whole call.
+                unsafe { prefilter_column_band(plane, height, b * band_w, acc) }
+            });
     }
 }
 
