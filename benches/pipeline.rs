@@ -8,6 +8,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use layercam::pipeline::{density, extrema, layers, levels, luma, zoom};
+
+// stage benches run on rayon's global pool (one thread per core), as the pipeline's own
 use layercam::{read_image, Params, Pipeline, RgbView};
 
 const SIZES: [(usize, usize); 3] = [(640, 480), (1280, 720), (1920, 1080)];
@@ -93,8 +95,7 @@ fn stages(c: &mut Criterion) {
                 work.copy_from_slice(&zoomed);
                 levels::apply_power(&mut work, 2);
                 let (lo, hi) = levels::min_max(&work);
-                levels::quantise(&work, lo, hi, &mut lv);
-                levels::histogram(&lv, &mut hist);
+                levels::quantise_histogram(&work, lo, hi, &mut lv, &mut hist);
             })
         });
         let mut wts = [0.0; 256];
@@ -114,7 +115,7 @@ fn stages(c: &mut Criterion) {
                 extrema::find_extrema(&d, extrema::Convention::Seed, &mut mi, &mut ma);
                 extrema::bounds_and_peaks(&d, &mi, &ma, &mut bo, &mut pe);
                 layers::layer_lut(&bo, &mut lut);
-                layers::label_map(&lv, &lut, &mut labels);
+                levels::map_levels(&lv, &lut, &mut labels);
             })
         });
     }
