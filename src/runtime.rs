@@ -275,7 +275,13 @@ fn capture_loop(
     if let Ok(mut s) = stats.source.lock() {
         *s = source.describe();
     }
-    if let Some(n) = source.len_hint() {
+    // frames to expect, for a progress bar: unknown when looping unless capped
+    let expected = match (source.len_hint(), cfg.looping, cfg.max_frames) {
+        (_, true, cap) => cap,
+        (Some(n), false, Some(cap)) => Some(n.min(cap)),
+        (n, false, cap) => n.or(cap),
+    };
+    if let Some(n) = expected {
         stats.len_hint.store(n, Ordering::Relaxed);
     }
     let fps = match cfg.pacing {
