@@ -405,3 +405,65 @@ fn ctrl_c_stops_every_thread_and_prints_the_summary() {
 fn sigterm_stops_every_thread_and_prints_the_summary() {
     interrupt_with("-TERM");
 }
+
+#[test]
+fn interrupted_output_leaves_only_whole_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut child = bin()
+        .args([
+            "replay",
+            fixture("demo").to_str().unwrap(),
+            "--loop",
+            "--fast",
+            "--headless",
+            "--features",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0) < 20 {
+        assert!(t.elapsed() < Duration::from_secs(20), "no output written");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.ends_with(".png"), "no temp file left: {name}");
+        let (w, h, _) = gray_png(&p);
+        assert_eq!((w, h), (1280, 960), "{name} is whole");
+    }
+}
+
+#[test]
+fn without_a_camera_the_commands_say_so() {
+    if std::path::Path::new("/dev/video0").exists() {
+        eprintln!("a camera is present: the no-camera messages are not checked");
+        return;
+    }
+    let out = bin().arg("cameras").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("No camera found") && text.contains("replay"),
+        "{text}"
+    );
+    let (code, _, err) = run(&["live", "--headless"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no camera found") && err.contains("layercam replay"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["record", "--out", "/tmp/layercam-never"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no camera found"), "{err}");
+}

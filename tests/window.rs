@@ -219,7 +219,14 @@ fn density_strip_toggles_and_snapshot_writes_files() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let v = Viewer::start(&["--snapshot-dir", dir.path().to_str().unwrap(), "--features"]);
+    let rec = dir.path().join("rec");
+    let v = Viewer::start(&[
+        "--snapshot-dir",
+        dir.path().to_str().unwrap(),
+        "--record-dir",
+        rec.to_str().unwrap(),
+        "--features",
+    ]);
     let with_strip = v.screenshot();
     // the highlighted band of the chosen layer in the strip
     assert!(
@@ -233,6 +240,10 @@ fn density_strip_toggles_and_snapshot_writes_files() {
         "strip hidden after d"
     );
     v.key("s");
+    // r starts recording source frames, r again stops
+    v.key("r");
+    std::thread::sleep(Duration::from_millis(800));
+    v.key("r");
     let (code, err, _) = {
         let mut v = v;
         v.quit_with("q")
@@ -255,5 +266,11 @@ fn density_strip_toggles_and_snapshot_writes_files() {
         );
     }
     assert!(files.iter().any(|f| f.contains(".layer")), "{files:?}");
+    assert!(files.iter().any(|f| f == "rec"));
     assert!(err.contains("snapshot:"), "says where: {err}");
+    let recorded = std::fs::read_dir(&rec).unwrap().count();
+    assert!(recorded >= 3, "{recorded} frames recorded");
+    let (w, h, _) = common::gray_png(&rec.join("frame_00000.png"));
+    assert_eq!((w, h), (640, 480), "source frames at source size");
+    assert!(err.contains("recording stopped"), "{err}");
 }

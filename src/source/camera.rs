@@ -132,8 +132,13 @@ fn open(req: &CameraRequest) -> Result<(Camera, CameraFormat)> {
             Err(e) => last_err = format!("{fmt}: {e}"),
         }
     }
+    let offered = list_cameras()
+        .ok()
+        .and_then(|l| l.into_iter().find(|c| c.index == req.index))
+        .map(|c| format!("; it offers: {}", c.formats.join(", ")))
+        .unwrap_or_else(|| "; `layercam cameras` lists what exists".into());
     Err(Error::Camera(format!(
-        "cannot open camera {} as MJPEG or YUYV ({last_err}); `layercam cameras` lists what exists",
+        "cannot open camera {} as MJPEG or YUYV ({last_err}){offered}",
         req.index
     )))
 }
