@@ -71,6 +71,15 @@ pub enum Error {
     /// A failure of the camera backend.
     #[error("camera: {0}")]
     Camera(String),
+    /// A stream thread that could not start, stop or finish.
+    #[error("{0}")]
+    Thread(String),
+    /// The window could not be opened or updated.
+    #[error("window: {0}")]
+    Window(String),
+    /// A record could not be serialised.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Result alias of the library.

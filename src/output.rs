@@ -236,8 +236,7 @@ pub fn write_snapshot(
         write_gray_png(&path, l.upscaled_width, l.upscaled_height, &p.text_mask)?;
         files.push(path);
     }
-    let json = serde_json::to_string_pretty(&crate::sink::FrameRecord::new(p))
-        .map_err(|e| Error::Y4m(format!("JSON: {e}")))?;
+    let json = serde_json::to_string_pretty(&crate::sink::FrameRecord::new(p))?;
     let path = dir.join(format!("{stem}.json"));
     write_atomic(&path, json.as_bytes())?;
     files.push(path);

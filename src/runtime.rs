@@ -465,7 +465,7 @@ fn join_within(handle: JoinHandle<Result<()>>, limit: Duration) -> Option<Result
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::Camera(format!(
+            Err(Error::Thread(format!(
                 "internal error in a stream thread: {msg}"
             )))
         }
@@ -489,7 +489,7 @@ impl Runtime {
             std::thread::Builder::new()
                 .name("layercam-capture".into())
                 .spawn(move || capture_loop(opener, cfg, ftx, stale, stats, stop))
-                .map_err(|e| Error::Camera(format!("cannot start capture thread: {e}")))?
+                .map_err(|e| Error::Thread(format!("cannot start capture thread: {e}")))?
         };
         let worker = {
             let (stats, stop, stale, ytx2) =
@@ -497,7 +497,7 @@ impl Runtime {
             std::thread::Builder::new()
                 .name("layercam-worker".into())
                 .spawn(move || worker_loop(cfg, frx, rtx, stale, yrx, ytx2, crx, stats, stop))
-                .map_err(|e| Error::Camera(format!("cannot start worker thread: {e}")))?
+                .map_err(|e| Error::Thread(format!("cannot start worker thread: {e}")))?
         };
         Ok(Self {
             results: rrx,
@@ -556,7 +556,7 @@ impl Runtime {
                     first.get_or_insert(e);
                 }
                 None => {
-                    first.get_or_insert(Error::Camera(format!(
+                    first.get_or_insert(Error::Thread(format!(
                         "the {name} thread did not stop within {limit:?} (blocked in a device read?)"
                     )));
                 }

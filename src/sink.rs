@@ -173,8 +173,7 @@ impl<W: Write> HeadlessSink<W> {
         }
         if let Some(w) = self.json.as_mut() {
             self.line.clear();
-            serde_json::to_writer(&mut self.line, &FrameRecord::new(p))
-                .map_err(|e| Error::Y4m(format!("JSON: {e}")))?;
+            serde_json::to_writer(&mut self.line, &FrameRecord::new(p))?;
             self.line.push(b'\n');
             w.write_all(&self.line).map_err(|source| Error::Io {
                 path: "stdout".into(),

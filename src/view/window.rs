@@ -90,7 +90,7 @@ pub fn run_window<W: std::io::Write>(
     opts: &ViewerOptions,
     mut sink: Option<&mut HeadlessSink<W>>,
 ) -> Result<WindowEnd> {
-    let win_err = |e: minifb::Error| Error::Camera(format!("cannot open a window: {e}"));
+    let win_err = |e: minifb::Error| Error::Window(e.to_string());
     // wait for the first frame (or the end) before sizing the window
     let mut current: Option<Processed> = None;
     let mut last_arrival = Instant::now();
@@ -115,7 +115,7 @@ pub fn run_window<W: std::io::Write>(
     }
     let first = current
         .as_ref()
-        .ok_or_else(|| Error::Camera("no frame".into()))?;
+        .ok_or_else(|| Error::Window("no frame to show".into()))?;
     let mut layout = Layout::new(
         first.frame_width,
         first.frame_height,

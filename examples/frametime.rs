@@ -1,0 +1,49 @@
+//! Minimum and median whole-pipeline time over 40 frames at 640x480, 1280x720, 1920x1080
+//! (a quick A/B check on a noisy machine; criterion's `cargo bench` is the reference).
+use layercam::{Params, Pipeline, RgbView};
+fn main() {
+    let features = std::env::args().any(|a| a == "--features");
+    for (w, h) in [(640usize, 480usize), (1280, 720), (1920, 1080)] {
+        let rgb: Vec<u8> = (0..w * h * 3)
+            .map(|i| (((i / 3) % w * 255 / w) ^ ((i / 3 / w) * 7 % 64) ^ (i % 3 * 40)) as u8)
+            .collect();
+        let mut p = Pipeline::new(Params {
+            features,
+            ..Params::default()
+        })
+        .unwrap();
+        let mut t = Vec::new();
+        let mut stages: Vec<[f64; 6]> = Vec::new();
+        for _ in 0..40 {
+            let s = std::time::Instant::now();
+            p.process(RgbView::new(w, h, &rgb).unwrap()).unwrap();
+            t.push(s.elapsed().as_secs_f64() * 1e3);
+            let st = p.timings();
+            stages.push([
+                st.luma,
+                st.zoom,
+                st.levels,
+                st.density,
+                st.labels,
+                st.features,
+            ]);
+        }
+        t.sort_by(f64::total_cmp);
+        let med = |k: usize| {
+            let mut v: Vec<f64> = stages.iter().map(|s| s[k]).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!(
+            "{w}x{h}: min {:.2} ms, median {:.2} ms (median stages: luma {:.2}, zoom {:.2}, levels {:.2}, density {:.2}, labels {:.2}, features {:.2})",
+            t[0],
+            t[t.len() / 2],
+            med(0),
+            med(1),
+            med(2),
+            med(3),
+            med(4),
+            med(5)
+        );
+    }
+}
