@@ -62,6 +62,46 @@ pub struct Components {
     row_start: Vec<u32>,
 }
 
+/// First index from `x` whose byte is not `v` (`same(b)` ⇔ `b == v`), eight bytes at a
+/// time while they all equal `v`.
+#[inline]
+fn skip_while(row: &[u8], mut x: usize, same: impl Fn(u8) -> bool, v: u8) -> usize {
+    let splat = u64::from_ne_bytes([v; 8]);
+    while x + 8 <= row.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&row[x..x + 8]);
+        if u64::from_ne_bytes(word) != splat {
+            break;
+        }
+        x += 8;
+    }
+    while x < row.len() && same(row[x]) {
+        x += 1;
+    }
+    x
+}
+
+/// First index from `x` whose byte is 0, eight bytes at a time while none is.
+#[inline]
+fn skip_nonzero(row: &[u8], mut x: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while x + 8 <= row.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&row[x..x + 8]);
+        let w = u64::from_ne_bytes(word);
+        // has a zero byte
+        if (w.wrapping_sub(LO) & !w & HI) != 0 {
+            break;
+        }
+        x += 8;
+    }
+    while x < row.len() && row[x] != 0 {
+        x += 1;
+    }
+    x
+}
+
 fn find(parent: &mut [u32], mut i: u32) -> u32 {
     while parent[i as usize] != i {
         let p = parent[i as usize];
@@ -109,23 +149,14 @@ impl Components {
             while x < width {
                 let v = row[x];
                 if connect == Connect::NonZero && v == 0 {
-                    x += 1;
+                    x = skip_while(row, x + 1, |b| b == 0, 0);
                     continue;
                 }
                 let start = x;
-                x += 1;
-                match connect {
-                    Connect::SameValue => {
-                        while x < width && row[x] == v {
-                            x += 1
-                        }
-                    }
-                    Connect::NonZero => {
-                        while x < width && row[x] != 0 {
-                            x += 1
-                        }
-                    }
-                }
+                x = match connect {
+                    Connect::SameValue => skip_while(row, x + 1, |b| b == v, v),
+                    Connect::NonZero => skip_nonzero(row, x + 1),
+                };
                 self.runs.push(Run {
                     row: y as u32,
                     start: start as u32,
