@@ -107,24 +107,27 @@ pub fn quantise_histogram(values: &[f32], lo: f32, hi: f32, out: &mut [u8], hist
 /// Half-width of the band around a half-integer in which the fast path's scaled value is
 /// not trusted. The fast value `(v − lo)·fl(255/range)` and the exact
 /// `fl(fl((v − lo)/range)·255)` differ by at most 4 units in the last place of a value
-/// below 256, about 6e-5: outside this band both round to the same level.
-pub const GUARD: f32 = 1e-3;
+/// below 256, about 6.1e-5: outside this band (three times wider) both round to the same
+/// level.
+pub const GUARD: f32 = 2e-4;
 
 /// Normalises `values` into levels like [`quantise`] — bit-identical — without a division
 /// per pixel: a vectorised multiply by the reciprocal, then the exact division only for
 /// the few pixels whose scaled value lies within [`GUARD`] of a rounding boundary.
 pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
-    const SUB: usize = 4096;
+    const SUB: usize = 256;
     let inv = 255.0f32 / range;
     for (o, v) in out.chunks_mut(SUB).zip(values.chunks(SUB)) {
         let mut near = 0u32;
         for (o, &x) in o.iter_mut().zip(v) {
             let a = (x - lo) * inv;
-            let r = round_even_small(a);
-            near += ((a - r).abs() > 0.5 - GUARD) as u32;
-            *o = r as u8;
+            // a + 2^23 holds round_ties_even(a) in its low mantissa bits (0 ≤ a < 256)
+            let t = a + ROUNDER;
+            let r = t - ROUNDER;
+            near |= ((a - r).abs() > 0.5 - GUARD) as u32;
+            *o = t.to_bits() as u8;
         }
-        if near > 0 {
+        if near != 0 {
             for (o, &x) in o.iter_mut().zip(v) {
                 let a = (x - lo) * inv;
                 if (a - round_even_small(a)).abs() > 0.5 - GUARD {

@@ -41,6 +41,9 @@ pub struct AxisTaps {
     pub index: Vec<[u32; 4]>,
     /// Weights of the four taps, per output index.
     pub weight: Vec<[f64; 4]>,
+    /// `f = floor(x)` per output index: the taps are `f − 1 … f + 2` (mirrored), which is
+    /// `f … f + 3` in a row padded with one mirrored value in front.
+    pub start: Vec<u32>,
 }
 
 impl AxisTaps {
@@ -57,6 +60,7 @@ impl AxisTaps {
         self.m = m;
         self.index.clear();
         self.weight.clear();
+        self.start.clear();
         let ratio = if m > 1 {
             (n as f64 - 1.0) / (m as f64 - 1.0)
         } else {
@@ -82,6 +86,7 @@ impl AxisTaps {
             ];
             self.index.push(idx);
             self.weight.push(w);
+            self.start.push(f.min(n as isize - 1) as u32);
         }
     }
 }
@@ -131,64 +136,79 @@ pub fn prefilter_line(c: &mut [f64]) {
 pub const LINE_BLOCK: usize = 8;
 
 /// Prefilters every line (`width` values each) of `block` in place, [`LINE_BLOCK`] lines
-/// in lockstep. Bit-identical to [`prefilter_line`] on each line.
-pub fn prefilter_lines(block: &mut [f64], width: usize) {
+/// in lockstep: the lines are interleaved into `scratch` (`[x][line]`), so each step of
+/// the recursions is one vector operation over the lines, then written back.
+/// Bit-identical to [`prefilter_line`] on each line.
+pub fn prefilter_lines(block: &mut [f64], width: usize, scratch: &mut Vec<f64>) {
+    const L: usize = LINE_BLOCK;
     let n = width;
     if n < 2 {
         return;
     }
-    for group in block.chunks_mut(width * LINE_BLOCK) {
-        let r = group.len() / width;
-        if r < LINE_BLOCK {
+    for group in block.chunks_mut(width * L) {
+        if group.len() < width * L {
             for line in group.chunks_exact_mut(width) {
                 prefilter_line(line);
             }
             continue;
         }
+        scratch.resize(n * L, 0.0);
         let z = pole();
         let g = gain(z);
-        for v in group.iter_mut() {
-            *v *= g;
+        for (k, line) in group.chunks_exact(width).enumerate() {
+            for (x, &v) in line.iter().enumerate() {
+                scratch[x * L + k] = v * g;
+            }
         }
+        let cols: &mut [[f64; L]] = as_lanes(scratch);
         let z_n1 = z.powi(n as i32 - 1);
-        let at = |k: usize, i: usize| k * width + i;
-        let mut c0 = [0.0f64; LINE_BLOCK];
-        for (k, c) in c0.iter_mut().enumerate() {
-            *c = group[at(k, 0)] + z_n1 * group[at(k, n - 1)];
+        let mut c0 = [0.0f64; L];
+        for k in 0..L {
+            c0[k] = cols[0][k] + z_n1 * cols[n - 1][k];
         }
         let mut zi = z;
         for i in 1..(n - 1).min(INIT_TERMS) {
-            for (k, c) in c0.iter_mut().enumerate() {
-                *c += zi * (group[at(k, i)] + z_n1 * group[at(k, n - 1 - i)]);
+            let (a, b) = (cols[i], cols[n - 1 - i]);
+            for k in 0..L {
+                c0[k] += zi * (a[k] + z_n1 * b[k]);
             }
             zi *= z;
         }
         let denom = 1.0 - z_n1 * z_n1;
-        let mut prev = [0.0f64; LINE_BLOCK];
-        for k in 0..LINE_BLOCK {
-            prev[k] = c0[k] / denom;
-            group[at(k, 0)] = prev[k];
+        for k in 0..L {
+            cols[0][k] = c0[k] / denom;
         }
         for i in 1..n {
-            for k in 0..LINE_BLOCK {
-                let v = group[at(k, i)] + z * prev[k];
-                group[at(k, i)] = v;
-                prev[k] = v;
+            let prev = cols[i - 1];
+            let cur = &mut cols[i];
+            for k in 0..L {
+                cur[k] += z * prev[k];
             }
         }
-        for k in 0..LINE_BLOCK {
-            let v = (z * group[at(k, n - 2)] + group[at(k, n - 1)]) * z / (z * z - 1.0);
-            group[at(k, n - 1)] = v;
-            prev[k] = v;
+        let prev = cols[n - 2];
+        let last = &mut cols[n - 1];
+        for k in 0..L {
+            last[k] = (z * prev[k] + last[k]) * z / (z * z - 1.0);
         }
         for i in (0..n - 1).rev() {
-            for k in 0..LINE_BLOCK {
-                let v = z * (prev[k] - group[at(k, i)]);
-                group[at(k, i)] = v;
-                prev[k] = v;
+            let next = cols[i + 1];
+            let cur = &mut cols[i];
+            for k in 0..L {
+                cur[k] = z * (next[k] - cur[k]);
+            }
+        }
+        for (k, line) in group.chunks_exact_mut(width).enumerate() {
+            for (x, v) in line.iter_mut().enumerate() {
+                *v = scratch[x * L + k];
             }
         }
     }
+}
+
+/// Views a buffer of `n · LINE_BLOCK` values as `n` groups of lanes.
+fn as_lanes(buf: &mut [f64]) -> &mut [[f64; LINE_BLOCK]] {
+    let (lanes, _) = buf.as_chunks_mut::<LINE_BLOCK>();
+    lanes
 }
 
 /// A pointer to a row-major plane that may cross threads, so that disjoint *column bands*
@@ -288,14 +308,21 @@ pub fn prefilter_columns(c: &mut [f64], width: usize, rows: usize, acc: &mut Vec
     unsafe { prefilter_column_band(plane, rows, 0, &mut acc[..]) }
 }
 
-/// Evaluates one row of coefficients at the horizontal taps.
-#[inline]
-pub fn interpolate_row(coeff: &[f64], taps: &AxisTaps, out: &mut [f64]) {
-    for ((o, idx), w) in out.iter_mut().zip(&taps.index).zip(&taps.weight) {
-        *o = w[0] * coeff[idx[0] as usize]
-            + w[1] * coeff[idx[1] as usize]
-            + w[2] * coeff[idx[2] as usize]
-            + w[3] * coeff[idx[3] as usize];
+/// Evaluates one row of coefficients at the horizontal taps. `padded` is scratch: the row
+/// with its mirrored neighbours (one before, two after), so that every output's four taps
+/// are consecutive and the loop needs no index table.
+pub fn interpolate_row(coeff: &[f64], taps: &AxisTaps, out: &mut [f64], padded: &mut Vec<f64>) {
+    let n = coeff.len();
+    padded.clear();
+    padded.push(coeff[mirror(-1, n)]);
+    padded.extend_from_slice(coeff);
+    padded.push(coeff[mirror(n as isize, n)]);
+    padded.push(coeff[mirror(n as isize + 1, n)]);
+    for ((o, &s), w) in out.iter_mut().zip(&taps.start).zip(&taps.weight) {
+        // taps f-1 .. f+2 sit at padded[f .. f+4]
+        if let Some(c) = padded.get(s as usize..s as usize + 4) {
+            *o = w[0] * c[0] + w[1] * c[1] + w[2] * c[2] + w[3] * c[3];
+        }
     }
 }
 
@@ -316,6 +343,26 @@ pub struct Zoom {
     cols: AxisTaps,
     acc: Vec<f64>,
     tmp: Vec<f64>,
+    /// Per pool thread: scratch of the row passes.
+    scratch: Vec<std::sync::Mutex<ThreadScratch>>,
+}
+
+/// Scratch of one pool thread.
+#[derive(Debug, Default)]
+struct ThreadScratch {
+    /// Interleaved lines of the row prefilter.
+    lanes: Vec<f64>,
+    /// A padded coefficient row of the horizontal interpolation.
+    padded: Vec<f64>,
+}
+
+/// Locks this pool thread's scratch slot (uncontended: one slot per thread).
+fn slot(slots: &[std::sync::Mutex<ThreadScratch>]) -> std::sync::MutexGuard<'_, ThreadScratch> {
+    let i = rayon::current_thread_index().unwrap_or(0) % slots.len().max(1);
+    match slots[i].lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl Zoom {
@@ -365,16 +412,21 @@ impl Zoom {
         }
         // prefilter: axis 0 (down the columns) then axis 1 (along the rows), as scipy
         self.prefilter_columns_parallel(coeff, width, height);
+        let threads = rayon::current_num_threads().max(1);
+        if self.scratch.len() < threads {
+            self.scratch.resize_with(threads, Default::default);
+        }
+        let slots = &self.scratch;
         coeff
             .par_chunks_mut(width * LINE_BLOCK)
-            .for_each(|block| prefilter_lines(block, width));
+            .for_each(|block| prefilter_lines(block, width, &mut slot(slots).lanes));
         self.tmp.resize(height * ow, 0.0);
         let rows = &self.rows;
         coeff
             .par_chunks(width)
             .zip(self.tmp.par_chunks_mut(ow))
             .with_min_len(8)
-            .for_each(|(src, dst)| interpolate_row(src, rows, dst));
+            .for_each(|(src, dst)| interpolate_row(src, rows, dst, &mut slot(slots).padded));
         let tmp = &self.tmp;
         let cols = &self.cols;
         out.par_chunks_mut(ow)
@@ -470,7 +522,7 @@ mod tests {
                 prefilter_line(line);
             }
             let mut b = data.clone();
-            prefilter_lines(&mut b, w);
+            prefilter_lines(&mut b, w, &mut Vec::new());
             assert_eq!(a, b, "{w}x{rows}");
         }
     }
