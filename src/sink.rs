@@ -209,7 +209,7 @@ impl<W: Write> HeadlessSink<W> {
             }
             Progress::Lines => {
                 let step = (total / 10).max(1);
-                if done % step == 0 || done == total {
+                if done.is_multiple_of(step) || done == total {
                     eprintln!("progress: {done}/{total} frames ({fps:.1} fps)");
                 }
             }

@@ -51,7 +51,7 @@ pub fn decode_raw(
     match format {
         RawFormat::Mjpeg => crate::decode::decode_jpeg_into(bytes, rgb),
         RawFormat::Yuyv => {
-            if width % 2 != 0 {
+            if !width.is_multiple_of(2) {
                 return Err(format!("YUYV needs an even width, got {width}"));
             }
             need(2)?;
