@@ -85,20 +85,23 @@ fn stills_and_real_photo_match_reference() {
     }
 }
 
+/// The synthetic edge-case fixtures (`fixtures/edge/`).
+const EDGE_CASES: [&str; 10] = [
+    "edge_constant",
+    "edge_two_levels",
+    "edge_1x1",
+    "edge_1x9",
+    "edge_9x1",
+    "edge_gradient",
+    "edge_noise",
+    "edge_poster",
+    "edge_poster_rgba",
+    "edge_palette",
+];
+
 #[test]
 fn edge_cases_match_reference() {
-    for name in [
-        "edge_constant",
-        "edge_two_levels",
-        "edge_1x1",
-        "edge_1x9",
-        "edge_9x1",
-        "edge_gradient",
-        "edge_noise",
-        "edge_poster",
-        "edge_poster_rgba",
-        "edge_palette",
-    ] {
+    for name in EDGE_CASES {
         check_fixture(name, &source(name), Params::default());
     }
 }
@@ -245,20 +248,10 @@ fn check_features(name: &str, image: &std::path::Path, exact: bool) {
 
 #[test]
 fn text_features_match_reference() {
-    for name in [
-        "poster_00",
-        "poster_02",
-        "page",
-        "edge_constant",
-        "edge_two_levels",
-        "edge_1x1",
-        "edge_1x9",
-        "edge_9x1",
-        "edge_gradient",
-        "edge_noise",
-        "edge_poster",
-        "edge_palette",
-    ] {
+    for name in ["poster_00", "poster_02", "page"]
+        .into_iter()
+        .chain(EDGE_CASES)
+    {
         check_features(name, &source(name), true);
     }
 }

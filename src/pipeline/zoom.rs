@@ -392,6 +392,10 @@ impl Zoom {
     /// Like [`run`](Self::run), then applies `post` to each finished output row while it is
     /// still in cache (the pipeline squares it there), and returns the minimum and maximum
     /// of the rows after `post`. Rows are spread over the current rayon pool.
+    ///
+    /// # Panics
+    /// When `coeff` is not `width × height` or `out` not the output size (a caller's bug;
+    /// [`Pipeline`](super::Pipeline) sizes both).
     pub fn run_with(
         &mut self,
         coeff: &mut [f64],
