@@ -174,7 +174,7 @@ pub struct Processed {
     pub latency_ms: f64,
     /// Frames dropped so far (cumulative).
     pub dropped: u64,
-    /// The source frame (RGB8).
+    /// Width of the source frame.
     pub frame_width: usize,
     /// Height of the source frame.
     pub frame_height: usize,
@@ -563,12 +563,6 @@ impl Runtime {
             }
         }
         first.map_or(Ok(()), Err)
-    }
-
-    /// Joins after the stream ended by itself (results closed): like [`join`](Self::join)
-    /// but without raising the stop flag first, so a capture error is reported as it was.
-    pub fn finish(self) -> Result<()> {
-        self.join()
     }
 }
 

@@ -24,13 +24,6 @@ pub fn layer_counts(hist: &[u64; LEVELS], bounds: &[u16], counts: &mut Vec<u64>)
     }
 }
 
-/// Writes the label map: one layer index per pixel.
-pub fn label_map(levels: &[u8], lut: &[u8; LEVELS], labels: &mut [u8]) {
-    for (l, &v) in labels.iter_mut().zip(levels) {
-        *l = lut[v as usize];
-    }
-}
-
 /// One layer's description, as reported in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LayerInfo {
@@ -135,18 +128,6 @@ impl Layers {
     /// Descriptions of all layers.
     pub fn infos(&self) -> impl Iterator<Item = LayerInfo> + '_ {
         (0..self.len()).map(|k| self.info(k))
-    }
-
-    /// The layer whose peak is nearest to `level` (lowest index on ties).
-    pub fn nearest_peak(&self, level: f64) -> Option<usize> {
-        let mut best: Option<(usize, f64)> = None;
-        for (k, &p) in self.peaks.iter().enumerate() {
-            let d = (p as f64 - level).abs();
-            if best.is_none_or(|(_, bd)| d < bd) {
-                best = Some((k, d));
-            }
-        }
-        best.map(|(k, _)| k)
     }
 
     /// Copies `other` into `self`, reusing `self`'s buffers (no allocation once they are
