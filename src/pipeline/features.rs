@@ -95,26 +95,30 @@ impl TextFeatures {
             let down = &labels[(y + 1) * w..(y + 2) * w];
             // interior of the run: left and right neighbours are in the run
             let (a, b) = (run.start as usize + 1, run.end as usize - 1);
-            let n = up[a..b]
+            // branch-free so that it vectorises
+            let n: u32 = up[a..b]
                 .iter()
                 .zip(&down[a..b])
-                .filter(|(&u, &d)| u == v && d == v)
-                .count();
+                .map(|(&u, &d)| (u == v) as u32 & (d == v) as u32)
+                .sum();
             self.eroded[id as usize] += n as u64;
         }
-        self.kept.clear();
+        // the runs of a label map cover every pixel: each run writes its value or 0
         self.kept.resize(w * h, 0);
         self.counts.kept_per_layer.clear();
         self.counts.kept_per_layer.resize(k_layers, 0);
         for (run, &id) in c.runs.iter().zip(&c.run_component) {
             let area = c.stats[id as usize].area;
             let r = self.eroded[id as usize] as f64 / area as f64;
-            if !(THIN..=SOLID).contains(&r) {
-                continue;
-            }
+            let keep = (THIN..=SOLID).contains(&r);
             let y = run.row as usize;
-            self.kept[y * w + run.start as usize..y * w + run.end as usize].fill(run.value + 1);
-            self.counts.kept_per_layer[run.value as usize] += (run.end - run.start) as u64;
+            let span = &mut self.kept[y * w + run.start as usize..y * w + run.end as usize];
+            if keep {
+                span.fill(run.value + 1);
+                self.counts.kept_per_layer[run.value as usize] += (run.end - run.start) as u64;
+            } else {
+                span.fill(0);
+            }
         }
     }
 
@@ -236,12 +240,13 @@ impl TextFeatures {
                 }
             }
         }
-        let mut pixels = 0u64;
+        // 0/1 → 0/255, counting; branch-free so that both loops vectorise
+        let pixels: u64 = mask
+            .chunks(1 << 16)
+            .map(|c| c.iter().map(|&m| m as u32).sum::<u32>() as u64)
+            .sum();
         for m in mask.iter_mut() {
-            if *m != 0 {
-                *m = 255;
-                pixels += 1;
-            }
+            *m = 0u8.wrapping_sub(*m);
         }
         self.counts.pixels = pixels;
     }
