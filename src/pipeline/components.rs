@@ -60,6 +60,44 @@ pub struct Components {
     pub stats: Vec<ComponentStats>,
     parent: Vec<u32>,
     row_start: Vec<u32>,
+    lower_runs: Vec<Run>,
+    lower_row_start: Vec<u32>,
+}
+
+/// Cuts the rows of `map` (the image rows from `first_row` on) into runs, appending the
+/// index of each row's first run to `starts` (both cleared first).
+fn cut_runs(
+    map: &[u8],
+    width: usize,
+    first_row: usize,
+    connect: Connect,
+    runs: &mut Vec<Run>,
+    starts: &mut Vec<u32>,
+) {
+    runs.clear();
+    starts.clear();
+    for (y, row) in map.chunks_exact(width).enumerate() {
+        starts.push(runs.len() as u32);
+        let mut x = 0;
+        while x < width {
+            let v = row[x];
+            if connect == Connect::NonZero && v == 0 {
+                x = skip_while(row, x + 1, |b| b == 0, 0);
+                continue;
+            }
+            let start = x;
+            x = match connect {
+                Connect::SameValue => skip_while(row, x + 1, |b| b == v, v),
+                Connect::NonZero => skip_nonzero(row, x + 1),
+            };
+            runs.push(Run {
+                row: (first_row + y) as u32,
+                start: start as u32,
+                end: x as u32,
+                value: v,
+            });
+        }
+    }
 }
 
 /// First index from `x` whose byte is not `v` (`same(b)` ⇔ `b == v`), eight bytes at a
@@ -141,31 +179,30 @@ impl Components {
     /// Labels the `width × height` map.
     pub fn label(&mut self, map: &[u8], width: usize, height: usize, connect: Connect) {
         debug_assert_eq!(map.len(), width * height);
-        self.runs.clear();
-        self.row_start.clear();
-        for (y, row) in map.chunks_exact(width).enumerate() {
-            self.row_start.push(self.runs.len() as u32);
-            let mut x = 0;
-            while x < width {
-                let v = row[x];
-                if connect == Connect::NonZero && v == 0 {
-                    x = skip_while(row, x + 1, |b| b == 0, 0);
-                    continue;
-                }
-                let start = x;
-                x = match connect {
-                    Connect::SameValue => skip_while(row, x + 1, |b| b == v, v),
-                    Connect::NonZero => skip_nonzero(row, x + 1),
-                };
-                self.runs.push(Run {
-                    row: y as u32,
-                    start: start as u32,
-                    end: x as u32,
-                    value: v,
-                });
-            }
-        }
-        self.row_start.push(self.runs.len() as u32);
+        // runs of the upper and lower half are cut in parallel (rows are independent),
+        // then the lower half's runs are appended to the upper half's
+        let split = height / 2;
+        let (upper, lower) = map.split_at(split * width);
+        let (mut runs, mut more) = (
+            std::mem::take(&mut self.runs),
+            std::mem::take(&mut self.lower_runs),
+        );
+        let (mut starts, mut more_starts) = (
+            std::mem::take(&mut self.row_start),
+            std::mem::take(&mut self.lower_row_start),
+        );
+        rayon::join(
+            || cut_runs(upper, width, 0, connect, &mut runs, &mut starts),
+            || cut_runs(lower, width, split, connect, &mut more, &mut more_starts),
+        );
+        let offset = runs.len() as u32;
+        runs.extend_from_slice(&more);
+        starts.extend(more_starts.iter().map(|&s| s + offset));
+        starts.push(runs.len() as u32);
+        self.runs = runs;
+        self.row_start = starts;
+        self.lower_runs = more;
+        self.lower_row_start = more_starts;
 
         self.parent.clear();
         self.parent.extend(0..self.runs.len() as u32);
