@@ -348,9 +348,7 @@ impl Pipeline {
                 )
         } else {
             self.zoom
-                .run_with(&mut self.luma, width, height, z, &mut self.zoomed, |row| {
-                    levels::apply_power(row, power)
-                })
+                .run_with(&mut self.luma, width, height, z, &mut self.zoomed, power)
         };
         let t2 = Instant::now();
 
