@@ -155,22 +155,11 @@ pub fn quantise_histogram(values: &[f32], lo: f32, hi: f32, out: &mut [u8], hist
 /// level.
 pub const GUARD: f32 = 2e-4;
 
-/// Normalises `values` into levels like [`quantise`] — bit-identical — without a division
-/// per pixel: a vectorised multiply by the reciprocal, then the exact division only for
-/// the few pixels whose scaled value lies within [`GUARD`] of a rounding boundary.
-pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { quantise_fast_avx2(values, lo, range, out) };
-    }
-    quantise_fast_plain(values, lo, range, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn quantise_fast_avx2(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
-    quantise_fast_plain(values, lo, range, out)
+super::simd::avx2_dispatch! {
+    /// Normalises `values` into levels like [`quantise`] — bit-identical — without a division
+    /// per pixel: a vectorised multiply by the reciprocal, then the exact division only for
+    /// the few pixels whose scaled value lies within [`GUARD`] of a rounding boundary.
+    pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) => quantise_fast_plain
 }
 
 /// The plain form of [`quantise_fast`] (the AVX2 form compiles this same code).

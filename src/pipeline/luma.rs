@@ -17,22 +17,10 @@ pub fn luma_pixel(r: u8, g: u8, b: u8) -> f32 {
     (WEIGHT_R * r as u32 + WEIGHT_G * g as u32 + WEIGHT_B * b as u32) as f32 / 1000.0
 }
 
-/// Writes the luma of `rgb` (3 bytes a pixel) into `out` (one value a pixel), as `f64`
-/// values of the exact `f32` result (the zoom prefilter works in `f64`).
-pub fn luma_rgb8(rgb: &[u8], out: &mut [f64]) {
-    debug_assert_eq!(rgb.len(), out.len() * 3);
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { luma_avx2(rgb, out) };
-    }
-    luma_plain(rgb, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn luma_avx2(rgb: &[u8], out: &mut [f64]) {
-    luma_plain(rgb, out)
+super::simd::avx2_dispatch! {
+    /// Writes the luma of `rgb` (3 bytes a pixel) into `out` (one value a pixel), as `f64`
+    /// values of the exact `f32` result (the zoom prefilter works in `f64`).
+    pub fn luma_rgb8(rgb: &[u8], out: &mut [f64]) => luma_plain
 }
 
 /// The plain form of [`luma_rgb8`]: eight pixels at a time (integer numerators first,
@@ -40,6 +28,7 @@ fn luma_avx2(rgb: &[u8], out: &mut [f64]) {
 /// [`luma_pixel`].
 #[inline(always)]
 pub fn luma_plain(rgb: &[u8], out: &mut [f64]) {
+    debug_assert_eq!(rgb.len(), out.len() * 3);
     let blocks = rgb.chunks_exact(24).zip(out.chunks_exact_mut(8));
     for (px, y) in blocks {
         let mut n = [0u32; 8];

@@ -8,6 +8,8 @@
 
 use rayon::prelude::*;
 
+use super::simd::avx2_dispatch;
+
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
 fn pole() -> f64 {
     3.0_f64.sqrt() - 2.0
@@ -135,23 +137,12 @@ pub fn prefilter_line(c: &mut [f64]) {
 /// so the multiply–add latency of one line hides behind the others.
 pub const LINE_BLOCK: usize = 8;
 
-/// Prefilters every line (`width` values each) of `block` in place, [`LINE_BLOCK`] lines
-/// in lockstep: the lines are interleaved into `scratch` (`[x][line]`), so each step of
-/// the recursions is one vector operation over the lines, then written back.
-/// Bit-identical to [`prefilter_line`] on each line.
-pub fn prefilter_lines(block: &mut [f64], width: usize, scratch: &mut Vec<f64>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { prefilter_lines_avx2(block, width, scratch) };
-    }
-    prefilter_lines_plain(block, width, scratch)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn prefilter_lines_avx2(block: &mut [f64], width: usize, scratch: &mut Vec<f64>) {
-    prefilter_lines_plain(block, width, scratch)
+avx2_dispatch! {
+    /// Prefilters every line (`width` values each) of `block` in place, [`LINE_BLOCK`] lines
+    /// in lockstep: the lines are interleaved into `scratch` (`[x][line]`), so each step of
+    /// the recursions is one vector operation over the lines, then written back.
+    /// Bit-identical to [`prefilter_line`] on each line.
+    pub fn prefilter_lines(block: &mut [f64], width: usize, scratch: &mut Vec<f64>) => prefilter_lines_plain
 }
 
 /// The plain form of [`prefilter_lines`] (the AVX2 form compiles this same code).
@@ -335,17 +326,12 @@ pub fn interpolate_row(coeff: &[f64], taps: &AxisTaps, out: &mut [f64], padded: 
     padded.extend_from_slice(coeff);
     padded.push(coeff[mirror(n as isize, n)]);
     padded.push(coeff[mirror(n as isize + 1, n)]);
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { taps_avx2(padded, &taps.start, &taps.weight, out) };
-    }
-    taps_plain(padded, &taps.start, &taps.weight, out)
+    eval_taps(padded, &taps.start, &taps.weight, out)
 }
 
 /// Evaluates the taps on a padded row (plain form; the AVX2 form gives the same bits).
 #[inline(always)]
-pub fn taps_plain(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut [f64]) {
+pub fn eval_taps_plain(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut [f64]) {
     for ((o, &s), w) in out.iter_mut().zip(start).zip(weight) {
         // taps f-1 .. f+2 sit at padded[f .. f+4]
         if let Some(c) = padded.get(s as usize..s as usize + 4) {
@@ -354,26 +340,12 @@ pub fn taps_plain(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut 
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn taps_avx2(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut [f64]) {
-    taps_plain(padded, start, weight, out)
+avx2_dispatch! {
+    /// Evaluates the taps on a padded row (see [`interpolate_row`]).
+    pub fn eval_taps(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut [f64]) => eval_taps_plain
 }
 
 /// Combines four horizontally interpolated rows with vertical weights into one output row.
-#[inline]
-pub fn combine_rows(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { combine_rows_avx2(rows, w, out) };
-    }
-    combine_rows_plain(rows, w, out)
-}
-
-/// The plain (SSE2 baseline) form of [`combine_rows`]; the AVX2 form compiles the same
-/// code with wider vectors and gives the same bits (Rust never fuses a multiply and an
-/// add on its own).
 #[inline(always)]
 pub fn combine_rows_plain(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32]) {
     let [r0, r1, r2, r3] = rows;
@@ -382,38 +354,11 @@ pub fn combine_rows_plain(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn combine_rows_avx2(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32]) {
-    combine_rows_plain(rows, w, out)
-}
-
-/// Combines four rows like [`combine_rows`], raises each result to `power` (as
-/// [`apply_power`](crate::pipeline::levels::apply_power) does) and returns the row's
-/// minimum and maximum, in one loop.
-pub fn combine_rows_power(
-    rows: [&[f64]; 4],
-    w: &[f64; 4],
-    out: &mut [f32],
-    power: u32,
-) -> (f32, f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { combine_rows_power_avx2(rows, w, out, power) };
-    }
-    combine_rows_power_plain(rows, w, out, power)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn combine_rows_power_avx2(
-    rows: [&[f64]; 4],
-    w: &[f64; 4],
-    out: &mut [f32],
-    power: u32,
-) -> (f32, f32) {
-    combine_rows_power_plain(rows, w, out, power)
+avx2_dispatch! {
+    /// Combines four rows like [`combine_rows_plain`], raises each result to `power` (as
+    /// [`apply_power`](crate::pipeline::levels::apply_power) does) and returns the row's
+    /// minimum and maximum.
+    pub fn combine_rows_power(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32], power: u32) -> (f32, f32) => combine_rows_power_plain
 }
 
 /// The plain form of [`combine_rows_power`].
@@ -679,10 +624,7 @@ mod tests {
             .collect();
         let w = [0.0123, 0.61, 0.3699, 0.0078];
         let mut a = vec![0f32; n];
-        let mut b = vec![0f32; n];
-        combine_rows([&rows[0], &rows[1], &rows[2], &rows[3]], &w, &mut a);
-        combine_rows_plain([&rows[0], &rows[1], &rows[2], &rows[3]], &w, &mut b);
-        assert_eq!(a, b);
+        combine_rows_plain([&rows[0], &rows[1], &rows[2], &rows[3]], &w, &mut a);
         // fused power and min/max, both forms, against the separate passes
         for power in 1..=3 {
             let mut c = a.clone();
@@ -719,7 +661,7 @@ mod tests {
         let mut padded = vec![p[1]];
         padded.extend_from_slice(&p[..width]);
         padded.extend_from_slice(&[p[width - 2], p[width - 3]]);
-        taps_plain(&padded, &taps.start, &taps.weight, &mut y);
+        eval_taps_plain(&padded, &taps.start, &taps.weight, &mut y);
         assert_eq!(x, y);
     }
 
