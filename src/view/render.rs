@@ -130,37 +130,24 @@ impl Layout {
     }
 }
 
-/// Samples the label map over the area of display pixel (x, y) of a `cw × ch` area: the
-/// share (0..=4 of 4 sub-samples) whose label satisfies `hit`. Downscaling the ×2 label map
-/// this way keeps edges smooth.
+/// Samples a map of the label-map size (`l.upscaled_width × l.upscaled_height`: the
+/// labels or the text mask) over the area of display pixel (x, y) of a `cw × ch` area: the
+/// share (0..=4 of 4 sub-samples) whose value satisfies `hit`. Downscaling the ×2 maps this
+/// way keeps edges smooth.
 #[inline]
-fn coverage(l: &Layers, cw: usize, ch: usize, x: usize, y: usize, hit: impl Fn(u8) -> bool) -> u32 {
+fn coverage(
+    map: &[u8],
+    l: &Layers,
+    (cw, ch): (usize, usize),
+    (x, y): (usize, usize),
+    hit: impl Fn(u8) -> bool,
+) -> u32 {
     let (uw, uh) = (l.upscaled_width, l.upscaled_height);
     let mut n = 0;
     for (ox, oy) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
         let lx = ((4 * x + ox) * uw / (4 * cw)).min(uw - 1);
         let ly = ((4 * y + oy) * uh / (4 * ch)).min(uh - 1);
-        if hit(l.labels[ly * uw + lx]) {
-            n += 1;
-        }
-    }
-    n
-}
-
-fn mask_coverage(
-    mask: &[u8],
-    uw: usize,
-    uh: usize,
-    cw: usize,
-    ch: usize,
-    x: usize,
-    y: usize,
-) -> u32 {
-    let mut n = 0;
-    for (ox, oy) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
-        let lx = ((4 * x + ox) * uw / (4 * cw)).min(uw - 1);
-        let ly = ((4 * y + oy) * uh / (4 * ch)).min(uh - 1);
-        if mask[ly * uw + lx] != 0 {
+        if hit(map[ly * uw + lx]) {
             n += 1;
         }
     }
@@ -193,7 +180,7 @@ pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) 
             View::Layer => {
                 for y in 0..ch {
                     for x in 0..cw {
-                        let n = coverage(l, cw, ch, x, y, |v| v as usize == chosen);
+                        let n = coverage(&l.labels, l, (cw, ch), (x, y), |v| v as usize == chosen);
                         c.pixels[y * cw + x] = gray(n * 255 / 4);
                     }
                 }
@@ -203,18 +190,10 @@ pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) 
                 for y in 0..ch {
                     for x in 0..cw {
                         let src = blend(source_px(p, cw, ch, x, y), 0, 150);
-                        let n = coverage(l, cw, ch, x, y, |v| v as usize == chosen);
+                        let n = coverage(&l.labels, l, (cw, ch), (x, y), |v| v as usize == chosen);
                         let mut px = blend(src, LAYER_TINT, (n * 220 / 4) as u8);
                         if text {
-                            let t = mask_coverage(
-                                &p.text_mask,
-                                l.upscaled_width,
-                                l.upscaled_height,
-                                cw,
-                                ch,
-                                x,
-                                y,
-                            );
+                            let t = coverage(&p.text_mask, l, (cw, ch), (x, y), |v| v != 0);
                             px = blend(px, TEXT_TINT, (t * 230 / 4) as u8);
                         }
                         c.pixels[y * cw + x] = px;
@@ -238,15 +217,7 @@ pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) 
                 if p.features.is_some() && !p.text_mask.is_empty() {
                     for y in 0..ch {
                         for x in 0..cw {
-                            let n = mask_coverage(
-                                &p.text_mask,
-                                l.upscaled_width,
-                                l.upscaled_height,
-                                cw,
-                                ch,
-                                x,
-                                y,
-                            );
+                            let n = coverage(&p.text_mask, l, (cw, ch), (x, y), |v| v != 0);
                             c.pixels[y * cw + x] = gray(n * 255 / 4);
                         }
                     }
@@ -321,7 +292,7 @@ fn draw_mosaic(c: &mut Canvas, l: &Layers, cw: usize, ch: usize, chosen: usize, 
         let y0 = gap + row * (th + gap);
         for y in 0..th {
             for x in 0..tw {
-                let n = coverage(l, tw, th, x, y, |v| v as usize == k);
+                let n = coverage(&l.labels, l, (tw, th), (x, y), |v| v as usize == k);
                 c.pixels[(y0 + y) * cw + x0 + x] = gray(n * 255 / 4);
             }
         }
@@ -359,4 +330,123 @@ pub fn probe(l: &Layers, layout: Layout, x: f32, y: f32) -> Option<(u8, usize)> 
         ((2 * y + 1) * l.upscaled_height / (2 * layout.content_height)).min(l.upscaled_height - 1);
     let i = ly * l.upscaled_width + lx;
     Some((l.levels[i], l.labels[i] as usize))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Params, Pipeline, RgbView};
+
+    /// A frame with three flat bands (dark, mid, light) processed by the pipeline.
+    fn processed() -> Processed {
+        let (w, h) = (60, 30);
+        let mut rgb = Vec::new();
+        for _y in 0..h {
+            for x in 0..w {
+                let v = match x / 20 {
+                    0 => 20,
+                    1 => 120,
+                    _ => 230,
+                };
+                rgb.extend_from_slice(&[v, v, v]);
+            }
+        }
+        let mut p = Pipeline::new(Params::default()).unwrap();
+        let layers = p
+            .process(RgbView::new(w, h, &rgb).unwrap())
+            .unwrap()
+            .clone();
+        Processed {
+            frame_width: w,
+            frame_height: h,
+            rgb,
+            layers,
+            ..Processed::default()
+        }
+    }
+
+    fn scene(view: View, layer: usize, density: bool) -> Scene<'static> {
+        Scene {
+            view,
+            layer,
+            density,
+            strip_height: 40,
+            info: &[],
+            status: "",
+            help: None,
+            text_scale: 1,
+        }
+    }
+
+    #[test]
+    fn layer_view_is_white_exactly_on_the_chosen_band() {
+        let p = processed();
+        assert_eq!(p.layers.len(), 3);
+        let layout = Layout::new(60, 30, 4.0, None);
+        let mut c = Canvas::default();
+        render(&mut c, layout, &p, &scene(View::Layer, 1, false));
+        // the middle band (x 80..160 at scale 4) is white, the others black, away from edges
+        for y in [10, 60, 110] {
+            assert_eq!(c.get(40, y), Some(0));
+            assert_eq!(c.get(120, y), Some(rgb(255, 255, 255)));
+            assert_eq!(c.get(200, y), Some(0));
+        }
+    }
+
+    #[test]
+    fn mosaic_has_one_tile_per_layer_and_frames_the_chosen_one() {
+        let p = processed();
+        let layout = Layout::new(60, 30, 4.0, None);
+        let mut c = Canvas::default();
+        render(&mut c, layout, &p, &scene(View::Mosaic, 2, false));
+        assert_eq!(mosaic_grid(3), (2, 2));
+        // each of the three tiles shows white where its band is, the fourth cell is empty
+        let tile_w = (240 - 4 * 3) / 2;
+        let tile_h = (120 - 4 * 3) / 2;
+        let white = |x0: usize, y0: usize| {
+            (0..tile_h)
+                .flat_map(|y| (0..tile_w).map(move |x| (x0 + x, y0 + y)))
+                .filter(|&(x, y)| c.get(x, y) == Some(rgb(255, 255, 255)))
+                .count()
+        };
+        let cells = [
+            (4, 4),
+            (8 + tile_w, 4),
+            (4, 8 + tile_h),
+            (8 + tile_w, 8 + tile_h),
+        ];
+        let counts: Vec<usize> = cells.iter().map(|&(x, y)| white(x, y)).collect();
+        assert!(counts[..3].iter().all(|&n| n > 100), "{counts:?}");
+        assert_eq!(counts[3], 0);
+        let framed = c.pixels.iter().filter(|&&px| px == CHOSEN_FRAME).count();
+        assert!(framed > 2 * (tile_w + tile_h), "{framed}");
+    }
+
+    #[test]
+    fn density_strip_is_drawn_below_the_frame_when_on() {
+        let p = processed();
+        let mut c = Canvas::default();
+        let on = Layout::new(60, 30, 4.0, Some(40));
+        render(&mut c, on, &p, &scene(View::Layer, 0, true));
+        assert_eq!(c.height, 160);
+        let strip = &c.pixels[120 * c.width..];
+        assert!(strip.contains(&crate::plot::CURVE), "curve drawn");
+        assert!(strip.contains(&crate::plot::MINIMUM), "bounds drawn");
+        assert!(
+            strip.contains(&rgb(150, 110, 20)),
+            "chosen band highlighted"
+        );
+        let off = Layout::new(60, 30, 4.0, None);
+        render(&mut c, off, &p, &scene(View::Layer, 0, false));
+        assert_eq!(c.height, 120);
+    }
+
+    #[test]
+    fn probe_reports_level_and_layer_under_the_cursor() {
+        let p = processed();
+        let layout = Layout::new(60, 30, 4.0, None);
+        let (_, k) = probe(&p.layers, layout, 200.0, 60.0).unwrap();
+        assert_eq!(k, 2);
+        assert!(probe(&p.layers, layout, 500.0, 60.0).is_none());
+    }
 }
