@@ -1,12 +1,32 @@
 //! Minimum and median whole-pipeline time over 40 frames at 640x480, 1280x720, 1920x1080
 //! (a quick A/B check on a noisy machine; criterion's `cargo bench` is the reference).
+//! `--features` adds the text-feature stage; `--poster` uses the benches' frame
+//! (fixtures/poster_02.png resized) instead of a synthetic pattern.
 use layercam::{Params, Pipeline, RgbView};
 fn main() {
     let features = std::env::args().any(|a| a == "--features");
+    let poster = std::env::args().any(|a| a == "--poster");
     for (w, h) in [(640usize, 480usize), (1280, 720), (1920, 1080)] {
-        let rgb: Vec<u8> = (0..w * h * 3)
-            .map(|i| (((i / 3) % w * 255 / w) ^ ((i / 3 / w) * 7 % 64) ^ (i % 3 * 40)) as u8)
-            .collect();
+        let rgb: Vec<u8> = if poster {
+            // fixtures/poster_02.png resized, as the benches use
+            let img = image::open(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/poster_02.png"
+            ))
+            .expect("fixtures/poster_02.png")
+            .to_rgb8();
+            image::imageops::resize(
+                &img,
+                w as u32,
+                h as u32,
+                image::imageops::FilterType::Triangle,
+            )
+            .into_raw()
+        } else {
+            (0..w * h * 3)
+                .map(|i| (((i / 3) % w * 255 / w) ^ ((i / 3 / w) * 7 % 64) ^ (i % 3 * 40)) as u8)
+                .collect()
+        };
         let mut p = Pipeline::new(Params {
             features,
             ..Params::default()

@@ -213,6 +213,92 @@ pub fn prefilter_lines_plain(block: &mut [f64], width: usize, scratch: &mut Vec<
     }
 }
 
+avx2_dispatch! {
+    /// Prefilters [`LINE_BLOCK`] lines (`block`, `width` values each) and evaluates them at
+    /// the horizontal taps into `out` ([`LINE_BLOCK`] rows of `taps.m` values), without
+    /// writing the coefficients back: while the lines are still interleaved in `scratch`,
+    /// each output is one vector operation over the lines. Bit-identical to
+    /// [`prefilter_line`] followed by [`interpolate_row`] on each line.
+    pub fn prefilter_interpolate_lines(block: &[f64], taps: &AxisTaps, out: &mut [f64], scratch: &mut Vec<f64>) => prefilter_interpolate_lines_plain
+}
+
+/// The plain form of [`prefilter_interpolate_lines`].
+#[inline(always)]
+pub fn prefilter_interpolate_lines_plain(
+    block: &[f64],
+    taps: &AxisTaps,
+    out: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    const L: usize = LINE_BLOCK;
+    let n = taps.n;
+    let m = taps.m;
+    assert!(block.len() == n * L && out.len() == m * L && n >= 4);
+    // one mirrored group in front, two behind: the taps of output i are groups s..s+4
+    scratch.resize((n + 3) * L, 0.0);
+    let z = pole();
+    let g = gain(z);
+    for (k, line) in block.chunks_exact(n).enumerate() {
+        for (x, &v) in line.iter().enumerate() {
+            scratch[(x + 1) * L + k] = v * g;
+        }
+    }
+    let padded: &mut [[f64; L]] = as_lanes(scratch);
+    let cols = &mut padded[1..n + 1];
+    let z_n1 = z.powi(n as i32 - 1);
+    let mut c0 = [0.0f64; L];
+    for k in 0..L {
+        c0[k] = cols[0][k] + z_n1 * cols[n - 1][k];
+    }
+    let mut zi = z;
+    for i in 1..(n - 1).min(INIT_TERMS) {
+        let (a, b) = (cols[i], cols[n - 1 - i]);
+        for k in 0..L {
+            c0[k] += zi * (a[k] + z_n1 * b[k]);
+        }
+        zi *= z;
+    }
+    let denom = 1.0 - z_n1 * z_n1;
+    for k in 0..L {
+        cols[0][k] = c0[k] / denom;
+    }
+    for i in 1..n {
+        let prev = cols[i - 1];
+        let cur = &mut cols[i];
+        for k in 0..L {
+            cur[k] += z * prev[k];
+        }
+    }
+    let prev = cols[n - 2];
+    let last = &mut cols[n - 1];
+    for k in 0..L {
+        last[k] = (z * prev[k] + last[k]) * z / (z * z - 1.0);
+    }
+    for i in (0..n - 1).rev() {
+        let next = cols[i + 1];
+        let cur = &mut cols[i];
+        for k in 0..L {
+            cur[k] = z * (next[k] - cur[k]);
+        }
+    }
+    padded[0] = padded[2];
+    padded[n + 1] = padded[n - 1];
+    padded[n + 2] = padded[n - 2];
+    let padded: &[[f64; L]] = padded;
+    for (x, (&s, w)) in taps.start.iter().zip(&taps.weight).enumerate() {
+        let s = s as usize;
+        if let Some(c) = padded.get(s..s + 4) {
+            let mut v = [0.0f64; L];
+            for k in 0..L {
+                v[k] = w[0] * c[0][k] + w[1] * c[1][k] + w[2] * c[2][k] + w[3] * c[3][k];
+            }
+            for (k, val) in v.iter().enumerate() {
+                out[k * m + x] = *val;
+            }
+        }
+    }
+}
+
 /// Views a buffer of `n · LINE_BLOCK` values as `n` groups of lanes.
 fn as_lanes(buf: &mut [f64]) -> &mut [[f64; LINE_BLOCK]] {
     let (lanes, _) = buf.as_chunks_mut::<LINE_BLOCK>();
@@ -392,6 +478,9 @@ fn combine_power<const P: u32>(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32])
     crate::pipeline::levels::min_max(out)
 }
 
+/// Columns per strip of the parallel column prefilter.
+pub const COLUMN_STRIP: usize = 64;
+
 /// A reusable ×z cubic B-spline zoom: owns the taps (rebuilt only when the size changes)
 /// and the `f64` scratch planes.
 #[derive(Debug, Default)]
@@ -478,16 +567,23 @@ impl Zoom {
             self.scratch.resize_with(threads, Default::default);
         }
         let slots = &self.scratch;
-        coeff
-            .par_chunks_mut(width * LINE_BLOCK)
-            .for_each(|block| prefilter_lines(block, width, &mut slot(slots).lanes));
         self.tmp.resize(height * ow, 0.0);
         let rows = &self.rows;
         coeff
-            .par_chunks(width)
-            .zip(self.tmp.par_chunks_mut(ow))
-            .with_min_len(8)
-            .for_each(|(src, dst)| interpolate_row(src, rows, dst, &mut slot(slots).padded));
+            .par_chunks_mut(width * LINE_BLOCK)
+            .zip(self.tmp.par_chunks_mut(ow * LINE_BLOCK))
+            .for_each(|(block, dst)| {
+                let mut scratch = slot(slots);
+                if block.len() == width * LINE_BLOCK && width >= 4 {
+                    prefilter_interpolate_lines(block, rows, dst, &mut scratch.lanes);
+                } else {
+                    let ThreadScratch { lanes, padded } = &mut *scratch;
+                    prefilter_lines(block, width, lanes);
+                    for (src, d) in block.chunks_exact(width).zip(dst.chunks_exact_mut(ow)) {
+                        interpolate_row(src, rows, d, padded);
+                    }
+                }
+            });
         let tmp = &self.tmp;
         let cols = &self.cols;
         out.par_chunks_mut(ow)
@@ -513,15 +609,16 @@ impl Zoom {
             )
     }
 
-    /// Prefilters the columns in one band per pool thread.
+    /// Prefilters the columns in strips of [`COLUMN_STRIP`] columns spread over the pool.
     fn prefilter_columns_parallel(&mut self, coeff: &mut [f64], width: usize, height: usize) {
-        let bands = rayon::current_num_threads().clamp(1, 8).min(width.max(1));
         self.acc.resize(width, 0.0);
         let plane = Plane {
             base: coeff.as_mut_ptr(),
             width,
         };
-        let band_w = width.div_ceil(bands);
+        // narrow strips: a strip's rows (rows × 512 bytes) stay in L2 between the init,
+        // causal and anti-causal sweeps
+        let band_w = COLUMN_STRIP;
         self.acc
             .par_chunks_mut(band_w)
             .enumerate()
@@ -663,6 +760,31 @@ mod tests {
         padded.extend_from_slice(&[p[width - 2], p[width - 3]]);
         eval_taps_plain(&padded, &taps.start, &taps.weight, &mut y);
         assert_eq!(x, y);
+    }
+
+    #[test]
+    fn fused_row_pass_equals_prefilter_then_interpolate() {
+        for width in [4usize, 5, 37, 300] {
+            let data: Vec<f64> = (0..width * LINE_BLOCK)
+                .map(|i| ((i * 104729) % 9973) as f64 * 0.01)
+                .collect();
+            let taps = AxisTaps::new(width, 2 * width);
+            let mut expect = vec![0.0; 2 * width * LINE_BLOCK];
+            let mut lines = data.clone();
+            for (line, out) in lines
+                .chunks_exact_mut(width)
+                .zip(expect.chunks_exact_mut(2 * width))
+            {
+                prefilter_line(line);
+                interpolate_row(line, &taps, out, &mut Vec::new());
+            }
+            let mut got = vec![0.0; expect.len()];
+            prefilter_interpolate_lines(&data, &taps, &mut got, &mut Vec::new());
+            assert_eq!(got, expect, "width {width}");
+            let mut plain = vec![0.0; expect.len()];
+            prefilter_interpolate_lines_plain(&data, &taps, &mut plain, &mut Vec::new());
+            assert_eq!(plain, expect, "plain, width {width}");
+        }
     }
 
     #[test]
