@@ -1,11 +1,20 @@
 //! Minimum and median whole-pipeline time over 40 frames at 640x480, 1280x720, 1920x1080
 //! (a quick A/B check on a noisy machine; criterion's `cargo bench` is the reference).
 //! `--features` adds the text-feature stage; `--poster` uses the benches' frame
-//! (fixtures/poster_02.png resized) instead of a synthetic pattern.
+//! (fixtures/poster_02.png resized) instead of a synthetic pattern; `--threads N` sets the
+//! pipeline's pool size.
 use layercam::{Params, Pipeline, RgbView};
 fn main() {
     let features = std::env::args().any(|a| a == "--features");
     let poster = std::env::args().any(|a| a == "--poster");
+    // --threads N: the pipeline's pool size (default: all cores)
+    let args: Vec<String> = std::env::args().collect();
+    let threads = args
+        .iter()
+        .position(|a| a == "--threads")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for (w, h) in [(640usize, 480usize), (1280, 720), (1920, 1080)] {
         let rgb: Vec<u8> = if poster {
             // fixtures/poster_02.png resized, as the benches use
@@ -29,6 +38,7 @@ fn main() {
         };
         let mut p = Pipeline::new(Params {
             features,
+            threads,
             ..Params::default()
         })
         .unwrap();

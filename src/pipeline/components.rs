@@ -100,18 +100,19 @@ fn cut_runs(
     }
 }
 
-/// First index from `x` whose byte is not `v` (`same(b)` ⇔ `b == v`), eight bytes at a
-/// time while they all equal `v`.
+/// Bytes per block of the run-end searches: one block is a couple of vector compares.
+const BLOCK: usize = 32;
+
+/// First index from `x` whose byte is not `v` (`same(b)` ⇔ `b == v`), a block at a time
+/// while a whole block equals `v`.
 #[inline]
 fn skip_while(row: &[u8], mut x: usize, same: impl Fn(u8) -> bool, v: u8) -> usize {
-    let splat = u64::from_ne_bytes([v; 8]);
-    while x + 8 <= row.len() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&row[x..x + 8]);
-        if u64::from_ne_bytes(word) != splat {
+    while let Some(block) = row.get(x..x + BLOCK) {
+        // an OR of differences (no early exit) so that it vectorises
+        if block.iter().fold(0u8, |acc, &b| acc | (b ^ v)) != 0 {
             break;
         }
-        x += 8;
+        x += BLOCK;
     }
     while x < row.len() && same(row[x]) {
         x += 1;
@@ -119,20 +120,15 @@ fn skip_while(row: &[u8], mut x: usize, same: impl Fn(u8) -> bool, v: u8) -> usi
     x
 }
 
-/// First index from `x` whose byte is 0, eight bytes at a time while none is.
+/// First index from `x` whose byte is 0, a block at a time while none is.
 #[inline]
 fn skip_nonzero(row: &[u8], mut x: usize) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    while x + 8 <= row.len() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&row[x..x + 8]);
-        let w = u64::from_ne_bytes(word);
-        // has a zero byte
-        if (w.wrapping_sub(LO) & !w & HI) != 0 {
+    while let Some(block) = row.get(x..x + BLOCK) {
+        // the block's minimum (no early exit) so that it vectorises
+        if block.iter().fold(u8::MAX, |acc, &b| acc.min(b)) == 0 {
             break;
         }
-        x += 8;
+        x += BLOCK;
     }
     while x < row.len() && row[x] != 0 {
         x += 1;
@@ -160,6 +156,39 @@ fn union(parent: &mut [u32], a: u32, b: u32) {
     }
 }
 
+/// Joins the touching runs of each row in `rows` with the row above. `parent` holds the
+/// union–find parents of runs `base..base + parent.len()`, which include every run of the
+/// rows involved.
+fn join_rows(
+    runs: &[Run],
+    row_start: &[u32],
+    rows: std::ops::Range<usize>,
+    base: u32,
+    parent: &mut [u32],
+    connect: Connect,
+) {
+    for y in rows {
+        let prev = row_start[y - 1] as usize..row_start[y] as usize;
+        let cur = row_start[y] as usize..row_start[y + 1] as usize;
+        let mut p = prev.start;
+        for c in cur {
+            let rc = runs[c];
+            // skip previous-row runs that end before this run can touch them
+            while p < prev.end && runs[p].end < rc.start {
+                p += 1;
+            }
+            let mut q = p;
+            while q < prev.end && runs[q].start <= rc.end {
+                let rp = runs[q];
+                if connect == Connect::NonZero || rp.value == rc.value {
+                    union(parent, q as u32 - base, c as u32 - base);
+                }
+                q += 1;
+            }
+        }
+    }
+}
+
 impl Components {
     /// Number of components found by the last call.
     pub fn len(&self) -> usize {
@@ -174,6 +203,11 @@ impl Components {
     /// Runs of row `y`.
     pub fn row_runs(&self, y: usize) -> std::ops::Range<usize> {
         self.row_start[y] as usize..self.row_start[y + 1] as usize
+    }
+
+    /// Runs of rows `rows` (a contiguous range of the run list).
+    pub fn runs_of_rows(&self, rows: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        self.row_start[rows.start] as usize..self.row_start[rows.end] as usize
     }
 
     /// Labels the `width × height` map.
@@ -204,27 +238,32 @@ impl Components {
         self.lower_runs = more;
         self.lower_row_start = more_starts;
 
+        // unions within each half in parallel (a half's runs only touch runs of the same
+        // half), then across the seam; the root of a component is always its first run
+        // (the lower half's parents are indices relative to its first run until joined)
         self.parent.clear();
-        self.parent.extend(0..self.runs.len() as u32);
-        for y in 1..height {
-            let prev = self.row_runs(y - 1);
-            let cur = self.row_runs(y);
-            let mut p = prev.start;
-            for c in cur {
-                let rc = self.runs[c];
-                // skip previous-row runs that end before this run can touch them
-                while p < prev.end && self.runs[p].end < rc.start {
-                    p += 1;
+        self.parent.extend(0..offset);
+        self.parent.extend(0..self.runs.len() as u32 - offset);
+        let (runs, starts) = (&self.runs[..], &self.row_start[..]);
+        let (upper_parent, lower_parent) = self.parent.split_at_mut(offset as usize);
+        rayon::join(
+            || join_rows(runs, starts, 1..split, 0, upper_parent, connect),
+            || {
+                join_rows(
+                    runs,
+                    starts,
+                    split + 1..height,
+                    offset,
+                    lower_parent,
+                    connect,
+                );
+                for p in lower_parent.iter_mut() {
+                    *p += offset;
                 }
-                let mut q = p;
-                while q < prev.end && self.runs[q].start <= rc.end {
-                    let rp = self.runs[q];
-                    if connect == Connect::NonZero || rp.value == rc.value {
-                        union(&mut self.parent, q as u32, c as u32);
-                    }
-                    q += 1;
-                }
-            }
+            },
+        );
+        if split > 0 && split < height {
+            join_rows(runs, starts, split..split + 1, 0, &mut self.parent, connect);
         }
 
         // number components in raster order of their first run; gather statistics
@@ -330,6 +369,34 @@ mod tests {
                 };
                 assert_eq!(total, expect);
             }
+        }
+    }
+
+    #[test]
+    fn long_runs_and_the_seam_match_flood_fill() {
+        // rows wider than a search block, runs of 1 to 80 pixels, an odd height so the
+        // two halves differ in size
+        let (w, h) = (157, 13);
+        let mut seed = 99u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let mut map = Vec::with_capacity(w * h);
+        while map.len() < w * h {
+            let (v, len) = ((next() % 3) as u8, 1 + next() % 80);
+            map.extend(std::iter::repeat_n(v, len.min(w * h - map.len())));
+        }
+        for connect in [Connect::SameValue, Connect::NonZero] {
+            let mut c = Components::default();
+            c.label(&map, w, h, connect);
+            assert_eq!(
+                per_pixel(&c, w, h),
+                naive(&map, w, h, connect),
+                "{connect:?}"
+            );
         }
     }
 

@@ -13,6 +13,8 @@
 //! All three steps use the run-based labeller ([`super::components`]): linear time, one
 //! sweep for the statistics, buffers kept between frames.
 
+use rayon::prelude::*;
+
 use super::components::{Components, Connect};
 use super::layers::Layers;
 
@@ -36,7 +38,12 @@ pub const THIN: f64 = 0.1;
 #[derive(Debug, Default, Clone)]
 pub struct TextFeatures {
     components: Components,
+    /// Per run: interior pixels surviving the erosion (erosion filter), or its layer /
+    /// [`MIXED_RUN`] (pooling).
+    run_value: Vec<u32>,
     eroded: Vec<u64>,
+    /// Per component of the erosion filter: kept.
+    keep: Vec<bool>,
     /// Filtered layers: layer index + 1 where kept, 0 elsewhere.
     kept: Vec<u8>,
     first_layer: Vec<u8>,
@@ -52,6 +59,55 @@ pub struct TextFeatures {
 
 const NO_LAYER: u8 = u8::MAX;
 const NOT_MIXED: u32 = u32::MAX;
+/// A pooling run whose pixels come from more than one layer.
+const MIXED_RUN: u32 = u32::MAX;
+
+/// Rows per task of the run-wise passes that write the image (bands of rows are disjoint
+/// in the image and in the run list, so they run in parallel).
+const BAND_ROWS: usize = 32;
+
+/// Runs `f(band, first_row, runs of the band)` over bands of [`BAND_ROWS`] rows of `image`
+/// (`w` pixels a row) on the current rayon pool and adds up what the calls return.
+fn par_row_bands<F>(c: &Components, image: &mut [u8], w: usize, f: F) -> u64
+where
+    F: Fn(&mut [u8], usize, std::ops::Range<usize>) -> u64 + Sync,
+{
+    if w == 0 {
+        return 0;
+    }
+    image
+        .par_chunks_mut(w * BAND_ROWS)
+        .enumerate()
+        .map(|(b, band)| {
+            let y0 = b * BAND_ROWS;
+            let y1 = y0 + band.len() / w;
+            f(band, y0, c.runs_of_rows(y0..y1))
+        })
+        .sum()
+}
+
+/// Runs per task of the per-run passes.
+const RUN_CHUNK: usize = 4096;
+
+/// Interior pixels of `run` (a run of the label map `labels`, `w × h`) that survive one
+/// erosion with the 3×3 cross: the run's own neighbours left and right are in the run, so
+/// only the pixels above and below are tested. Rows on the border erode away entirely.
+fn eroded_in_run(labels: &[u8], w: usize, h: usize, run: &super::components::Run) -> u32 {
+    let y = run.row as usize;
+    if y == 0 || y + 1 == h || run.end - run.start < 3 {
+        return 0;
+    }
+    let v = run.value;
+    let up = &labels[(y - 1) * w..y * w];
+    let down = &labels[(y + 1) * w..(y + 2) * w];
+    let (a, b) = (run.start as usize + 1, run.end as usize - 1);
+    // branch-free so that it vectorises
+    up[a..b]
+        .iter()
+        .zip(&down[a..b])
+        .map(|(&u, &d)| (u == v) as u32 & (d == v) as u32)
+        .sum()
+}
 
 impl TextFeatures {
     /// The final mask of the last frame (255 = feature), `width × height` of the label map.
@@ -83,41 +139,48 @@ impl TextFeatures {
     fn erosion_filter(&mut self, labels: &[u8], k_layers: usize, w: usize, h: usize) {
         let c = &mut self.components;
         c.label(labels, w, h, Connect::SameValue);
+        let c = &*c;
+        // interior pixels of each run that survive the erosion, runs in parallel
+        self.run_value.resize(c.runs.len(), 0);
+        self.run_value
+            .par_chunks_mut(RUN_CHUNK)
+            .zip(c.runs.par_chunks(RUN_CHUNK))
+            .for_each(|(counts, runs)| {
+                for (n, run) in counts.iter_mut().zip(runs) {
+                    *n = eroded_in_run(labels, w, h, run);
+                }
+            });
         self.eroded.clear();
         self.eroded.resize(c.len(), 0);
-        for (run, &id) in c.runs.iter().zip(&c.run_component) {
-            let y = run.row as usize;
-            if y == 0 || y + 1 == h || run.end - run.start < 3 {
-                continue;
-            }
-            let v = run.value;
-            let up = &labels[(y - 1) * w..y * w];
-            let down = &labels[(y + 1) * w..(y + 2) * w];
-            // interior of the run: left and right neighbours are in the run
-            let (a, b) = (run.start as usize + 1, run.end as usize - 1);
-            // branch-free so that it vectorises
-            let n: u32 = up[a..b]
-                .iter()
-                .zip(&down[a..b])
-                .map(|(&u, &d)| (u == v) as u32 & (d == v) as u32)
-                .sum();
+        for (&id, &n) in c.run_component.iter().zip(&self.run_value) {
             self.eroded[id as usize] += n as u64;
         }
-        // the runs of a label map cover every pixel: each run writes its value or 0
+        self.keep.clear();
+        self.keep.extend(
+            self.eroded
+                .iter()
+                .zip(&c.stats)
+                .map(|(&e, s)| (THIN..=SOLID).contains(&(e as f64 / s.area as f64))),
+        );
+        // the runs of a label map cover every pixel: each run writes its value + 1 or 0
         self.kept.resize(w * h, 0);
         self.counts.kept_per_layer.clear();
         self.counts.kept_per_layer.resize(k_layers, 0);
+        let keep = &self.keep;
+        par_row_bands(c, &mut self.kept, w, |band, y0, runs| {
+            for r in runs {
+                let run = c.runs[r];
+                let at = (run.row as usize - y0) * w;
+                let span = &mut band[at + run.start as usize..at + run.end as usize];
+                let kept = keep[c.run_component[r] as usize];
+                span.fill(if kept { run.value + 1 } else { 0 });
+            }
+            0
+        });
+        // kept pixels per layer, from the runs (in order, so no per-band arrays)
         for (run, &id) in c.runs.iter().zip(&c.run_component) {
-            let area = c.stats[id as usize].area;
-            let r = self.eroded[id as usize] as f64 / area as f64;
-            let keep = (THIN..=SOLID).contains(&r);
-            let y = run.row as usize;
-            let span = &mut self.kept[y * w + run.start as usize..y * w + run.end as usize];
-            if keep {
-                span.fill(run.value + 1);
+            if self.keep[id as usize] {
                 self.counts.kept_per_layer[run.value as usize] += (run.end - run.start) as u64;
-            } else {
-                span.fill(0);
             }
         }
     }
@@ -130,23 +193,35 @@ impl TextFeatures {
         self.first_layer.resize(n, NO_LAYER);
         self.mixed_slot.clear();
         self.mixed_slot.resize(n, NOT_MIXED);
+        // each run's layer (or MIXED_RUN), runs in parallel
+        let kept = &self.kept;
+        self.run_value.resize(c.runs.len(), 0);
+        self.run_value
+            .par_chunks_mut(RUN_CHUNK)
+            .zip(c.runs.par_chunks(RUN_CHUNK))
+            .for_each(|(values, runs)| {
+                for (v, run) in values.iter_mut().zip(runs) {
+                    let y = run.row as usize;
+                    let row = &kept[y * w + run.start as usize..y * w + run.end as usize];
+                    *v = if row.iter().all(|&p| p == run.value) {
+                        (run.value - 1) as u32
+                    } else {
+                        MIXED_RUN
+                    };
+                }
+            });
+        // a component is mixed when its runs disagree or one of them is mixed
         let mut n_mixed = 0u32;
-        for (run, &id) in c.runs.iter().zip(&c.run_component) {
-            let y = run.row as usize;
-            let row = &self.kept[y * w + run.start as usize..y * w + run.end as usize];
+        for (&id, &v) in c.run_component.iter().zip(&self.run_value) {
             let id = id as usize;
             if self.mixed_slot[id] != NOT_MIXED {
                 continue;
             }
-            for &v in row {
-                let layer = v - 1;
-                if self.first_layer[id] == NO_LAYER {
-                    self.first_layer[id] = layer;
-                } else if self.first_layer[id] != layer {
-                    self.mixed_slot[id] = n_mixed;
-                    n_mixed += 1;
-                    break;
-                }
+            if v != MIXED_RUN && self.first_layer[id] == NO_LAYER {
+                self.first_layer[id] = v as u8;
+            } else if v == MIXED_RUN || self.first_layer[id] as u32 != v {
+                self.mixed_slot[id] = n_mixed;
+                n_mixed += 1;
             }
         }
         // components with pixels of several layers: count per layer, keep the largest
@@ -182,21 +257,26 @@ impl TextFeatures {
             self.chosen[id] = best as u8;
         }
         // the pooled mask, as 1/0 in `mask`
-        self.mask.clear();
+        // every band is cleared by its own task (no serial memset of the whole mask)
         self.mask.resize(self.kept.len(), 0);
-        let mut pooled = 0u64;
-        for (run, &id) in c.runs.iter().zip(&c.run_component) {
-            let y = run.row as usize;
-            let keep = self.chosen[id as usize] + 1;
-            let range = y * w + run.start as usize..y * w + run.end as usize;
-            for (m, &v) in self.mask[range.clone()].iter_mut().zip(&self.kept[range]) {
-                if v == keep {
-                    *m = 1;
-                    pooled += 1;
+        let (kept, chosen) = (&self.kept, &self.chosen);
+        let c = &*c;
+        self.counts.pooled = par_row_bands(c, &mut self.mask, w, |band, y0, runs| {
+            band.fill(0);
+            let mut pooled = 0u64;
+            for r in runs {
+                let run = c.runs[r];
+                let keep = chosen[c.run_component[r] as usize] + 1;
+                let at = (run.row as usize - y0) * w;
+                let src = &kept[run.row as usize * w..][run.start as usize..run.end as usize];
+                let dst = &mut band[at + run.start as usize..at + run.end as usize];
+                for (m, &v) in dst.iter_mut().zip(src) {
+                    *m = (v == keep) as u8;
                 }
+                pooled += dst.iter().map(|&m| m as u32).sum::<u32>() as u64;
             }
-        }
-        self.counts.pooled = pooled;
+            pooled
+        });
     }
 
     fn post_process(&mut self, w: usize, h: usize) {
@@ -221,6 +301,11 @@ impl TextFeatures {
                 }
                 continue;
             }
+            // only a solid block (fill > 0.75) can be cleared: count its grown box only
+            // then, and stop counting once anything beyond the component is seen
+            if area / boxa <= 0.75 {
+                continue;
+            }
             let (a, b) = (s.row0 as i64, s.row1 as i64);
             let (cc, d) = (s.col0 as i64, s.col1 as i64);
             let r0 = (2 * a - b).max(0) as usize;
@@ -231,10 +316,13 @@ impl TextFeatures {
             for y in r0..r1 {
                 set += mask[y * w + c0..y * w + c1]
                     .iter()
-                    .map(|&v| v as u64)
-                    .sum::<u64>();
+                    .map(|&v| v as u32)
+                    .sum::<u32>() as u64;
+                if set > s.area {
+                    break;
+                }
             }
-            if set == s.area && area / boxa > 0.75 {
+            if set == s.area {
                 for y in a as usize..b as usize {
                     mask[y * w + cc as usize..y * w + d as usize].fill(0);
                 }
@@ -242,12 +330,15 @@ impl TextFeatures {
         }
         // 0/1 → 0/255, counting; branch-free so that both loops vectorise
         let pixels: u64 = mask
-            .chunks(1 << 16)
-            .map(|c| c.iter().map(|&m| m as u32).sum::<u32>() as u64)
+            .par_chunks_mut(1 << 16)
+            .map(|c| {
+                let n = c.iter().map(|&m| m as u32).sum::<u32>() as u64;
+                for m in c.iter_mut() {
+                    *m = 0u8.wrapping_sub(*m);
+                }
+                n
+            })
             .sum();
-        for m in mask.iter_mut() {
-            *m = 0u8.wrapping_sub(*m);
-        }
         self.counts.pixels = pixels;
     }
 }
