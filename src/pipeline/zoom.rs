@@ -234,16 +234,14 @@ pub fn prefilter_interpolate_lines_plain(
     let n = taps.n;
     let m = taps.m;
     assert!(block.len() == n * L && out.len() == m * L && n >= 4);
-    // one mirrored group in front, two behind: the taps of output i are groups s..s+4
-    scratch.resize((n + 3) * L, 0.0);
+    // one mirrored group in front, two behind: the taps of output i are groups s..s+4;
+    // then the interleaved outputs
+    scratch.resize((n + 3) * L + m * L, 0.0);
+    let (lanes, interleaved) = scratch.split_at_mut((n + 3) * L);
     let z = pole();
     let g = gain(z);
-    for (k, line) in block.chunks_exact(n).enumerate() {
-        for (x, &v) in line.iter().enumerate() {
-            scratch[(x + 1) * L + k] = v * g;
-        }
-    }
-    let padded: &mut [[f64; L]] = as_lanes(scratch);
+    interleave(block, n, &mut lanes[L..(n + 1) * L], g);
+    let padded: &mut [[f64; L]] = as_lanes(lanes);
     let cols = &mut padded[1..n + 1];
     let z_n1 = z.powi(n as i32 - 1);
     let mut c0 = [0.0f64; L];
@@ -285,15 +283,77 @@ pub fn prefilter_interpolate_lines_plain(
     padded[n + 1] = padded[n - 1];
     padded[n + 2] = padded[n - 2];
     let padded: &[[f64; L]] = padded;
-    for (x, (&s, w)) in taps.start.iter().zip(&taps.weight).enumerate() {
+    let outputs: &mut [[f64; L]] = as_lanes(interleaved);
+    for ((v, &s), w) in outputs.iter_mut().zip(&taps.start).zip(&taps.weight) {
         let s = s as usize;
-        if let Some(c) = padded.get(s..s + 4) {
-            let mut v = [0.0f64; L];
-            for k in 0..L {
-                v[k] = w[0] * c[0][k] + w[1] * c[1][k] + w[2] * c[2][k] + w[3] * c[3][k];
+        if let Some(&[c0, c1, c2, c3]) = padded.get(s..s + 4) {
+            let [w0, w1, w2, w3] = *w;
+            // whole-array form: the compiler keeps the eight lanes in vector registers
+            *v = std::array::from_fn(|k| w0 * c0[k] + w1 * c1[k] + w2 * c2[k] + w3 * c3[k]);
+        }
+    }
+    deinterleave(interleaved, m, out);
+}
+
+/// Writes the [`LINE_BLOCK`] lines of `block` (`n` values each) times `g` into `lanes`
+/// interleaved (`[x][line]`), by 4 × 4 transposes (which the compiler turns into vector
+/// shuffles).
+#[inline(always)]
+fn interleave(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
+    const L: usize = LINE_BLOCK;
+    let quads = n / 4;
+    for half in 0..L / 4 {
+        let line = |k: usize| &block[(half * 4 + k) * n..(half * 4 + k + 1) * n];
+        let (l0, l1, l2, l3) = (line(0), line(1), line(2), line(3));
+        for q in 0..quads {
+            let x = 4 * q;
+            let r = [&l0[x..x + 4], &l1[x..x + 4], &l2[x..x + 4], &l3[x..x + 4]];
+            for j in 0..4 {
+                let dst = &mut lanes[(x + j) * L + half * 4..(x + j) * L + half * 4 + 4];
+                for k in 0..4 {
+                    dst[k] = r[k][j] * g;
+                }
             }
-            for (k, val) in v.iter().enumerate() {
-                out[k * m + x] = *val;
+        }
+        for x in quads * 4..n {
+            for (k, l) in [l0, l1, l2, l3].iter().enumerate() {
+                lanes[x * L + half * 4 + k] = l[x] * g;
+            }
+        }
+    }
+}
+
+/// The inverse of [`interleave`] (without the factor): `[x][line]` into
+/// [`LINE_BLOCK`] lines of `m` values.
+#[inline(always)]
+fn deinterleave(lanes: &[f64], m: usize, out: &mut [f64]) {
+    const L: usize = LINE_BLOCK;
+    let quads = m / 4;
+    for half in 0..L / 4 {
+        let (l0, rest) = out[half * 4 * m..].split_at_mut(m);
+        let (l1, rest) = rest.split_at_mut(m);
+        let (l2, rest) = rest.split_at_mut(m);
+        let l3 = &mut rest[..m];
+        for q in 0..quads {
+            let x = 4 * q;
+            let src = |j: usize| &lanes[(x + j) * L + half * 4..(x + j) * L + half * 4 + 4];
+            let r = [src(0), src(1), src(2), src(3)];
+            for (k, dst) in [&mut *l0, &mut *l1, &mut *l2, &mut *l3]
+                .into_iter()
+                .enumerate()
+            {
+                let d = &mut dst[x..x + 4];
+                for j in 0..4 {
+                    d[j] = r[j][k];
+                }
+            }
+        }
+        for x in quads * 4..m {
+            for (k, dst) in [&mut *l0, &mut *l1, &mut *l2, &mut *l3]
+                .into_iter()
+                .enumerate()
+            {
+                dst[x] = lanes[x * L + half * 4 + k];
             }
         }
     }
