@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use super::components::{Components, Connect};
+use super::components::{Components, Connect, Run};
 use super::layers::Layers;
 
 /// Counts reported for the text features of one frame.
@@ -89,10 +89,24 @@ where
 /// Runs per task of the per-run passes.
 const RUN_CHUNK: usize = 4096;
 
+super::simd::avx2_dispatch! {
+    /// [`eroded_in_run`] for each of `runs`, into `counts`.
+    fn eroded_in_runs(labels: &[u8], w: usize, h: usize, runs: &[Run], counts: &mut [u32]) => eroded_in_runs_plain
+}
+
+/// The plain form of [`eroded_in_runs`].
+#[inline(always)]
+fn eroded_in_runs_plain(labels: &[u8], w: usize, h: usize, runs: &[Run], counts: &mut [u32]) {
+    for (n, run) in counts.iter_mut().zip(runs) {
+        *n = eroded_in_run(labels, w, h, run);
+    }
+}
+
 /// Interior pixels of `run` (a run of the label map `labels`, `w × h`) that survive one
 /// erosion with the 3×3 cross: the run's own neighbours left and right are in the run, so
 /// only the pixels above and below are tested. Rows on the border erode away entirely.
-fn eroded_in_run(labels: &[u8], w: usize, h: usize, run: &super::components::Run) -> u32 {
+#[inline(always)]
+fn eroded_in_run(labels: &[u8], w: usize, h: usize, run: &Run) -> u32 {
     let y = run.row as usize;
     if y == 0 || y + 1 == h || run.end - run.start < 3 {
         return 0;
@@ -146,9 +160,7 @@ impl TextFeatures {
             .par_chunks_mut(RUN_CHUNK)
             .zip(c.runs.par_chunks(RUN_CHUNK))
             .for_each(|(counts, runs)| {
-                for (n, run) in counts.iter_mut().zip(runs) {
-                    *n = eroded_in_run(labels, w, h, run);
-                }
+                eroded_in_runs(labels, w, h, runs, counts);
             });
         self.eroded.clear();
         self.eroded.resize(c.len(), 0);
