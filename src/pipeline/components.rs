@@ -82,12 +82,12 @@ fn cut_runs(
         while x < width {
             let v = row[x];
             if connect == Connect::NonZero && v == 0 {
-                x = skip_while(row, x + 1, |b| b == 0, 0);
+                x = skip_while(row, x + 1, 0);
                 continue;
             }
             let start = x;
             x = match connect {
-                Connect::SameValue => skip_while(row, x + 1, |b| b == v, v),
+                Connect::SameValue => skip_while(row, x + 1, v),
                 Connect::NonZero => skip_nonzero(row, x + 1),
             };
             runs.push(Run {
@@ -103,30 +103,60 @@ fn cut_runs(
 /// Bytes per block of the run-end searches: one block is a couple of vector compares.
 const BLOCK: usize = 32;
 
-/// First index from `x` whose byte is not `v` (`same(b)` ⇔ `b == v`), a block at a time
-/// while a whole block equals `v`.
+/// Bit `j` set where `block[j] == v` (`block` holds [`BLOCK`] bytes).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn eq_mask(block: &[u8], v: u8) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    assert!(block.len() >= BLOCK);
+    // SAFETY: SSE2 is part of x86-64; both loads read 16 bytes inside `block` (checked
+    // just above), unaligned loads being allowed.
+    unsafe {
+        let splat = _mm_set1_epi8(v as i8);
+        let lo = _mm_loadu_si128(block.as_ptr() as *const __m128i);
+        let hi = _mm_loadu_si128(block.as_ptr().add(16) as *const __m128i);
+        let lo = _mm_movemask_epi8(_mm_cmpeq_epi8(lo, splat)) as u32;
+        let hi = _mm_movemask_epi8(_mm_cmpeq_epi8(hi, splat)) as u32;
+        lo | (hi << 16)
+    }
+}
+
+/// Bit `j` set where `block[j] == v` (`block` holds [`BLOCK`] bytes).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn eq_mask(block: &[u8], v: u8) -> u32 {
+    let mut m = 0u32;
+    for (j, &b) in block.iter().enumerate().take(BLOCK) {
+        m |= ((b == v) as u32) << j;
+    }
+    m
+}
+
+/// First index from `x` whose byte is not `v`, a block at a time.
 #[inline]
-fn skip_while(row: &[u8], mut x: usize, same: impl Fn(u8) -> bool, v: u8) -> usize {
+fn skip_while(row: &[u8], mut x: usize, v: u8) -> usize {
     while let Some(block) = row.get(x..x + BLOCK) {
-        // an OR of differences (no early exit) so that it vectorises
-        if block.iter().fold(0u8, |acc, &b| acc | (b ^ v)) != 0 {
-            break;
+        let m = !eq_mask(block, v);
+        if m != 0 {
+            return x + m.trailing_zeros() as usize;
         }
         x += BLOCK;
     }
-    while x < row.len() && same(row[x]) {
+    while x < row.len() && row[x] == v {
         x += 1;
     }
     x
 }
 
-/// First index from `x` whose byte is 0, a block at a time while none is.
+/// First index from `x` whose byte is 0, a block at a time.
 #[inline]
 fn skip_nonzero(row: &[u8], mut x: usize) -> usize {
     while let Some(block) = row.get(x..x + BLOCK) {
-        // the block's minimum (no early exit) so that it vectorises
-        if block.iter().fold(u8::MAX, |acc, &b| acc.min(b)) == 0 {
-            break;
+        let m = eq_mask(block, 0);
+        if m != 0 {
+            return x + m.trailing_zeros() as usize;
         }
         x += BLOCK;
     }
