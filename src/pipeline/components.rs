@@ -267,7 +267,52 @@ impl Components {
         self.row_start = starts;
         self.lower_runs = more;
         self.lower_row_start = more_starts;
+        self.join_and_number(height, connect);
+    }
 
+    /// Clears the runs, for [`push_run`](Self::push_run) and
+    /// [`label_runs`](Self::label_runs).
+    pub fn clear_runs(&mut self) {
+        self.runs.clear();
+        self.row_start.clear();
+    }
+
+    /// Appends a run given by the caller. Runs must come in raster order (rows from 0,
+    /// increasing `start` within a row) and not touch on their row.
+    pub fn push_run(&mut self, run: Run) {
+        let row = run.row as usize;
+        while self.row_start.len() <= row {
+            self.row_start.push(self.runs.len() as u32);
+        }
+        self.runs.push(run);
+    }
+
+    /// Extends the last pushed run to `end` (it must be on the same row).
+    pub fn extend_last_run(&mut self, end: u32) {
+        if let Some(last) = self.runs.last_mut() {
+            last.end = end;
+        }
+    }
+
+    /// The last pushed run.
+    pub fn last_run(&self) -> Option<&Run> {
+        self.runs.last()
+    }
+
+    /// Labels the runs given with [`push_run`](Self::push_run) for an image of `height`
+    /// rows, as [`label`](Self::label) labels the runs it cuts from an image: same
+    /// components, numbering and statistics.
+    pub fn label_runs(&mut self, height: usize, connect: Connect) {
+        while self.row_start.len() <= height {
+            self.row_start.push(self.runs.len() as u32);
+        }
+        self.join_and_number(height, connect);
+    }
+
+    /// Union–find over the runs (rows `row_start`), then numbering and statistics.
+    fn join_and_number(&mut self, height: usize, connect: Connect) {
+        let split = height / 2;
+        let offset = self.row_start.get(split).copied().unwrap_or(0);
         // unions within each half in parallel (a half's runs only touch runs of the same
         // half), then across the seam; the root of a component is always its first run
         // (the lower half's parents are indices relative to its first run until joined)

@@ -37,15 +37,19 @@ pub const THIN: f64 = 0.1;
 /// Reusable feature extractor (owns its scratch buffers).
 #[derive(Debug, Default, Clone)]
 pub struct TextFeatures {
+    /// Components of the label map (erosion filter).
     components: Components,
-    /// Per run: interior pixels surviving the erosion (erosion filter), or its layer /
-    /// [`MIXED_RUN`] (pooling).
+    /// Components of the filtered layers' union (pooling), built from the kept runs.
+    pooled_components: Components,
+    /// Components of the pooled mask (post-processing), built from the pooled runs.
+    mask_components: Components,
+    /// Per run of the label map: interior pixels surviving the erosion.
     run_value: Vec<u32>,
     eroded: Vec<u64>,
     /// Per component of the erosion filter: kept.
     keep: Vec<bool>,
-    /// Filtered layers: layer index + 1 where kept, 0 elsewhere.
-    kept: Vec<u8>,
+    /// Per pooling run: the label-map runs it covers (`first..end`).
+    covers: Vec<(u32, u32)>,
     first_layer: Vec<u8>,
     mixed_slot: Vec<u32>,
     mixed_counts: Vec<u64>,
@@ -59,8 +63,6 @@ pub struct TextFeatures {
 
 const NO_LAYER: u8 = u8::MAX;
 const NOT_MIXED: u32 = u32::MAX;
-/// A pooling run whose pixels come from more than one layer.
-const MIXED_RUN: u32 = u32::MAX;
 
 /// Rows per task of the run-wise passes that write the image (bands of rows are disjoint
 /// in the image and in the run list, so they run in parallel).
@@ -174,81 +176,69 @@ impl TextFeatures {
                 .zip(&c.stats)
                 .map(|(&e, s)| (THIN..=SOLID).contains(&(e as f64 / s.area as f64))),
         );
-        // the runs of a label map cover every pixel: each run writes its value + 1 or 0
-        self.kept.resize(w * h, 0);
         self.counts.kept_per_layer.clear();
         self.counts.kept_per_layer.resize(k_layers, 0);
-        let keep = &self.keep;
-        par_row_bands(c, &mut self.kept, w, |band, y0, runs| {
-            for r in runs {
-                let run = c.runs[r];
-                let at = (run.row as usize - y0) * w;
-                let span = &mut band[at + run.start as usize..at + run.end as usize];
-                let kept = keep[c.run_component[r] as usize];
-                span.fill(if kept { run.value + 1 } else { 0 });
+        // kept pixels per layer; the kept runs, merged where they touch on their row, are
+        // the runs of the filtered layers' union (nothing is written to an image)
+        let p = &mut self.pooled_components;
+        p.clear_runs();
+        self.covers.clear();
+        for (r, (run, &id)) in c.runs.iter().zip(&c.run_component).enumerate() {
+            if !self.keep[id as usize] {
+                continue;
             }
-            0
-        });
-        // kept pixels per layer, from the runs (in order, so no per-band arrays)
-        for (run, &id) in c.runs.iter().zip(&c.run_component) {
-            if self.keep[id as usize] {
-                self.counts.kept_per_layer[run.value as usize] += (run.end - run.start) as u64;
+            self.counts.kept_per_layer[run.value as usize] += (run.end - run.start) as u64;
+            match (p.last_run(), self.covers.last_mut()) {
+                (Some(last), Some(cover)) if last.row == run.row && last.end == run.start => {
+                    cover.1 = r as u32 + 1;
+                    p.extend_last_run(run.end);
+                }
+                _ => {
+                    p.push_run(Run {
+                        value: run.value + 1,
+                        ..*run
+                    });
+                    self.covers.push((r as u32, r as u32 + 1));
+                }
             }
         }
+        p.label_runs(h, Connect::NonZero);
     }
 
     fn pool(&mut self, k_layers: usize, w: usize, h: usize) {
-        let c = &mut self.components;
-        c.label(&self.kept, w, h, Connect::NonZero);
+        let (layer_map, c) = (&self.components, &self.pooled_components);
         let n = c.len();
         self.first_layer.clear();
         self.first_layer.resize(n, NO_LAYER);
         self.mixed_slot.clear();
         self.mixed_slot.resize(n, NOT_MIXED);
-        // each run's layer (or MIXED_RUN), runs in parallel
-        let kept = &self.kept;
-        self.run_value.resize(c.runs.len(), 0);
-        self.run_value
-            .par_chunks_mut(RUN_CHUNK)
-            .zip(c.runs.par_chunks(RUN_CHUNK))
-            .for_each(|(values, runs)| {
-                for (v, run) in values.iter_mut().zip(runs) {
-                    let y = run.row as usize;
-                    let row = &kept[y * w + run.start as usize..y * w + run.end as usize];
-                    *v = if row.iter().all(|&p| p == run.value) {
-                        (run.value - 1) as u32
-                    } else {
-                        MIXED_RUN
-                    };
-                }
-            });
-        // a component is mixed when its runs disagree or one of them is mixed
+        // a component is mixed when the label-map runs it covers come from several layers
         let mut n_mixed = 0u32;
-        for (&id, &v) in c.run_component.iter().zip(&self.run_value) {
+        for (&id, &(first, end)) in c.run_component.iter().zip(&self.covers) {
             let id = id as usize;
-            if self.mixed_slot[id] != NOT_MIXED {
-                continue;
-            }
-            if v != MIXED_RUN && self.first_layer[id] == NO_LAYER {
-                self.first_layer[id] = v as u8;
-            } else if v == MIXED_RUN || self.first_layer[id] as u32 != v {
-                self.mixed_slot[id] = n_mixed;
-                n_mixed += 1;
+            for run in &layer_map.runs[first as usize..end as usize] {
+                if self.mixed_slot[id] != NOT_MIXED {
+                    break;
+                }
+                if self.first_layer[id] == NO_LAYER {
+                    self.first_layer[id] = run.value;
+                } else if self.first_layer[id] != run.value {
+                    self.mixed_slot[id] = n_mixed;
+                    n_mixed += 1;
+                }
             }
         }
         // components with pixels of several layers: count per layer, keep the largest
         self.mixed_counts.clear();
         self.mixed_counts.resize(n_mixed as usize * k_layers, 0);
-        for (run, &id) in c.runs.iter().zip(&c.run_component) {
+        for (&id, &(first, end)) in c.run_component.iter().zip(&self.covers) {
             let slot = self.mixed_slot[id as usize];
             if slot == NOT_MIXED {
                 continue;
             }
-            let y = run.row as usize;
-            let row = &self.kept[y * w + run.start as usize..y * w + run.end as usize];
             let base = slot as usize * k_layers;
-            for &v in row {
-                self.mixed_counts[base + (v - 1) as usize] += 1;
+            for run in &layer_map.runs[first as usize..end as usize] {
+                self.mixed_counts[base + run.value as usize] += (run.end - run.start) as u64;
             }
         }
         self.chosen.clear();
@@ -268,32 +258,43 @@ impl TextFeatures {
             }
             self.chosen[id] = best as u8;
         }
-        // the pooled mask, as 1/0 in `mask`
-        // every band is cleared by its own task (no serial memset of the whole mask)
-        self.mask.resize(self.kept.len(), 0);
-        let (kept, chosen) = (&self.kept, &self.chosen);
-        let c = &*c;
-        self.counts.pooled = par_row_bands(c, &mut self.mask, w, |band, y0, runs| {
-            band.fill(0);
-            let mut pooled = 0u64;
-            for r in runs {
-                let run = c.runs[r];
-                let keep = chosen[c.run_component[r] as usize] + 1;
-                let at = (run.row as usize - y0) * w;
-                let src = &kept[run.row as usize * w..][run.start as usize..run.end as usize];
-                let dst = &mut band[at + run.start as usize..at + run.end as usize];
-                for (m, &v) in dst.iter_mut().zip(src) {
-                    *m = (v == keep) as u8;
+        // the pooled runs: label-map runs of each component's chosen layer, merged where
+        // they touch on their row
+        let m = &mut self.mask_components;
+        m.clear_runs();
+        let mut pooled = 0u64;
+        for (&id, &(first, end)) in c.run_component.iter().zip(&self.covers) {
+            let keep = self.chosen[id as usize];
+            for run in &layer_map.runs[first as usize..end as usize] {
+                if run.value != keep {
+                    continue;
                 }
-                pooled += dst.iter().map(|&m| m as u32).sum::<u32>() as u64;
+                pooled += (run.end - run.start) as u64;
+                match m.last_run() {
+                    Some(last) if last.row == run.row && last.end == run.start => {
+                        m.extend_last_run(run.end)
+                    }
+                    _ => m.push_run(Run { value: 1, ..*run }),
+                }
             }
-            pooled
+        }
+        self.counts.pooled = pooled;
+        m.label_runs(h, Connect::NonZero);
+        // the pooled mask as 1/0, in row bands (each band cleared by its own task)
+        self.mask.resize(w * h, 0);
+        let m = &self.mask_components;
+        par_row_bands(m, &mut self.mask, w, |band, y0, runs| {
+            band.fill(0);
+            for run in &m.runs[runs] {
+                let at = (run.row as usize - y0) * w;
+                band[at + run.start as usize..at + run.end as usize].fill(1);
+            }
+            0
         });
     }
 
     fn post_process(&mut self, w: usize, h: usize) {
-        let c = &mut self.components;
-        c.label(&self.mask, w, h, Connect::NonZero);
+        let c = &self.mask_components;
         let total = (w * h) as f64;
         let mask = &mut self.mask;
         // removal walks the rows of the component's box and clears the runs with its id
@@ -352,5 +353,180 @@ impl TextFeatures {
             })
             .sum();
         self.counts.pixels = pixels;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 8-connected flood-fill labels of the pixels where `member` holds, in raster order
+    /// of first pixel (`u32::MAX` elsewhere), and the number of components.
+    fn flood(w: usize, h: usize, member: impl Fn(usize, usize) -> bool) -> (Vec<u32>, u32) {
+        let mut lab = vec![u32::MAX; w * h];
+        let mut next = 0;
+        for start in 0..w * h {
+            if lab[start] != u32::MAX || !member(start, start) {
+                continue;
+            }
+            lab[start] = next;
+            let mut stack = vec![start];
+            while let Some(p) = stack.pop() {
+                let (x, y) = ((p % w) as i64, (p / w) as i64);
+                for (dx, dy) in (-1..=1).flat_map(|dx| (-1..=1).map(move |dy| (dx, dy))) {
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 {
+                        continue;
+                    }
+                    let q = ny as usize * w + nx as usize;
+                    if lab[q] == u32::MAX && member(q, p) {
+                        lab[q] = next;
+                        stack.push(q);
+                    }
+                }
+            }
+            next += 1;
+        }
+        (lab, next)
+    }
+
+    /// The three steps pixel by pixel, straight from the specification.
+    fn naive(labels: &[u8], k: usize, w: usize, h: usize) -> (Vec<u64>, u64, Vec<u8>) {
+        let mut kept = vec![0u8; w * h];
+        let mut kept_per_layer = vec![0u64; k];
+        for layer in 0..k as u8 {
+            let inside = |i: usize| labels[i] == layer;
+            let (lab, n) = flood(w, h, |q, _| inside(q));
+            let mut area = vec![0u64; n as usize];
+            let mut eroded = vec![0u64; n as usize];
+            for i in (0..w * h).filter(|&i| inside(i)) {
+                area[lab[i] as usize] += 1;
+                let (x, y) = (i % w, i / w);
+                let cross = x > 0
+                    && y > 0
+                    && x + 1 < w
+                    && y + 1 < h
+                    && inside(i - 1)
+                    && inside(i + 1)
+                    && inside(i - w)
+                    && inside(i + w);
+                eroded[lab[i] as usize] += cross as u64;
+            }
+            for i in (0..w * h).filter(|&i| inside(i)) {
+                let c = lab[i] as usize;
+                let r = eroded[c] as f64 / area[c] as f64;
+                if (THIN..=SOLID).contains(&r) {
+                    kept[i] = layer + 1;
+                    kept_per_layer[layer as usize] += 1;
+                }
+            }
+        }
+        let (lab, n) = flood(w, h, |q, _| kept[q] != 0);
+        let mut per = vec![vec![0u64; k]; n as usize];
+        for i in (0..w * h).filter(|&i| kept[i] != 0) {
+            per[lab[i] as usize][kept[i] as usize - 1] += 1;
+        }
+        let mut mask = vec![0u8; w * h];
+        for i in (0..w * h).filter(|&i| kept[i] != 0) {
+            let counts = &per[lab[i] as usize];
+            let best = (0..k).fold(0, |b, j| if counts[j] > counts[b] { j } else { b });
+            mask[i] = (kept[i] as usize - 1 == best) as u8;
+        }
+        let pooled = mask.iter().map(|&m| m as u64).sum();
+        let (lab, n) = flood(w, h, |q, _| mask[q] != 0);
+        let total = (w * h) as f64;
+        for id in 0..n {
+            let pixels: Vec<usize> = (0..w * h).filter(|&i| lab[i] == id).collect();
+            let area = pixels.len() as f64;
+            let (r0, r1) = (
+                pixels[0] / w,
+                pixels.iter().map(|&i| i / w).max().unwrap() + 1,
+            );
+            let c0 = pixels.iter().map(|&i| i % w).min().unwrap();
+            let c1 = pixels.iter().map(|&i| i % w).max().unwrap() + 1;
+            let boxa = ((r1 - r0) * (c1 - c0)) as f64;
+            let ss = total / (boxa * boxa);
+            if area * ss < 16.0 || (1.0 + boxa - area) * ss < 16.0 {
+                pixels.iter().for_each(|&i| mask[i] = 0);
+                continue;
+            }
+            let (a, b, c, d) = (r0 as i64, r1 as i64, c0 as i64, c1 as i64);
+            let rows = (2 * a - b).max(0) as usize..(2 * b - a).min(h as i64) as usize;
+            let cols = (2 * c - d).max(0) as usize..(2 * d - c).min(w as i64) as usize;
+            let set: f64 = rows
+                .flat_map(|y| cols.clone().map(move |x| y * w + x))
+                .map(|i| mask[i] as f64)
+                .sum();
+            if set == area && area / boxa > 0.75 {
+                for y in r0..r1 {
+                    mask[y * w + c0..y * w + c1].fill(0);
+                }
+            }
+        }
+        (kept_per_layer, pooled, mask)
+    }
+
+    #[test]
+    fn runs_based_stage_equals_the_pixel_by_pixel_specification() {
+        let mut seed = 7u64;
+        let mut rand = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut features = TextFeatures::default();
+        let mut nonempty = 0;
+        for case in 0..40 {
+            // a solid background (dropped: too solid) under shapes of the other layers:
+            // hollow frames with 3-pixel strokes (kept, pooled, often overlapping in
+            // different layers), small solid blocks (isolated ones are cleared) and
+            // 1-pixel lines (dropped: too thin), sized so that post-processing keeps some
+            let (w, h, k) = (
+                110 + rand(30) as usize,
+                100 + rand(20) as usize,
+                2 + rand(3) as usize,
+            );
+            let mut labels = vec![0u8; w * h];
+            for _ in 0..10 + rand(15) {
+                let v = 1 + rand(k as u64 - 1) as u8;
+                let kind = rand(10);
+                let (bw, bh, stroke) = match kind {
+                    0..=5 => (9 + rand(7) as usize, 9 + rand(7) as usize, 3),
+                    6..=7 => (4 + rand(3) as usize, 4 + rand(3) as usize, 99),
+                    _ => (5 + rand(20) as usize, 1, 1),
+                };
+                let (x0, y0) = (
+                    rand((w - bw) as u64) as usize,
+                    rand((h - bh) as u64) as usize,
+                );
+                for y in y0..y0 + bh {
+                    for x in x0..x0 + bw {
+                        let edge = x - x0 < stroke
+                            || y - y0 < stroke
+                            || x0 + bw - x <= stroke
+                            || y0 + bh - y <= stroke;
+                        if edge {
+                            labels[y * w + x] = v;
+                        }
+                    }
+                }
+            }
+            let layers = Layers {
+                upscaled_width: w,
+                upscaled_height: h,
+                labels: labels.clone(),
+                peaks: (0..k as u16).collect(),
+                ..Layers::default()
+            };
+            let got = features.run(&layers).clone();
+            let (kept, pooled, mask) = naive(&labels, k, w, h);
+            assert_eq!(got.kept_per_layer, kept, "case {case}");
+            assert_eq!(got.pooled, pooled, "case {case}");
+            let mask: Vec<u8> = mask.iter().map(|&m| m * 255).collect();
+            assert_eq!(features.mask(), &mask[..], "case {case}");
+            assert_eq!(got.pixels, mask.iter().filter(|&&m| m != 0).count() as u64);
+            nonempty += (got.pixels > 0 && got.pooled > got.pixels) as usize;
+        }
     }
 }

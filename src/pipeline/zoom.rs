@@ -728,7 +728,10 @@ impl Zoom {
             let s = s.get_mut().unwrap_or_else(|p| p.into_inner());
             s.lanes
                 .resize((width + 3) * LINE_BLOCK + ow * LINE_BLOCK, 0.0);
+            // (`reserve` counts from the length: clear first, both are refilled before use)
+            s.padded.clear();
             s.padded.reserve(width + 3);
+            s.line.clear();
             s.line.reserve(width);
             s.ring.resize(RING_ROWS * ow, 0.0);
         }
