@@ -529,6 +529,9 @@ mod tests {
             nonempty += (got.pixels > 0 && got.pooled > got.pixels) as usize;
         }
         // the cases exercise every step: most keep some text and remove some
-        assert!(nonempty >= 20, "{nonempty} of 40 cases keep and remove pixels");
+        assert!(
+            nonempty >= 20,
+            "{nonempty} of 40 cases keep and remove pixels"
+        );
     }
 }

@@ -188,16 +188,81 @@ pub fn quantise_fast_plain(values: &[f32], lo: f32, range: f32, out: &mut [u8]) 
     }
 }
 
-/// Writes `lut[levels[i]]` into `labels[i]`, spread over the current rayon pool.
+/// Writes `lut[levels[i]]` into `labels[i]`, spread over the current rayon pool. A
+/// layer table (non-decreasing, at most [`MAX_STEPS`] steps: the usual case) is applied
+/// as a few vector compares per 32 pixels instead of one table lookup per pixel.
 pub fn map_levels(levels: &[u8], lut: &[u8; 256], labels: &mut [u8]) {
+    let steps = lut_steps(lut);
     labels
         .par_chunks_mut(CHUNK)
         .zip(levels.par_chunks(CHUNK))
-        .for_each(|(l, v)| {
-            for (l, &v) in l.iter_mut().zip(v) {
-                *l = lut[v as usize];
+        .for_each(|(l, v)| match &steps {
+            Some((base, thresholds, n)) => map_by_steps(v, *base, &thresholds[..*n], l),
+            None => {
+                for (l, &v) in l.iter_mut().zip(v) {
+                    *l = lut[v as usize];
+                }
             }
         });
+}
+
+/// Most steps of a layer table that [`map_levels`] applies by compares.
+pub const MAX_STEPS: usize = 16;
+
+/// A non-decreasing table as `lut[0]` and the levels at which it steps up by one (a level
+/// repeated for a step of several): `lut[v] = lut[0] + #{thresholds ≤ v}`. `None` when
+/// the table decreases somewhere or has more than [`MAX_STEPS`] steps.
+pub fn lut_steps(lut: &[u8; 256]) -> Option<(u8, [u8; MAX_STEPS], usize)> {
+    let mut thresholds = [0u8; MAX_STEPS];
+    let mut n = 0;
+    for v in 1..256 {
+        let step = lut[v].checked_sub(lut[v - 1])?;
+        for _ in 0..step {
+            *thresholds.get_mut(n)? = v as u8;
+            n += 1;
+        }
+    }
+    Some((lut[0], thresholds, n))
+}
+
+/// `out[i] = base + #{t in thresholds : t ≤ levels[i]}` (see [`lut_steps`]): SSE2 (part
+/// of x86-64) 16 pixels at a time, one compare per threshold; elsewhere the plain form.
+pub fn map_by_steps(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_set1_epi8,
+            _mm_storeu_si128, _mm_sub_epi8,
+        };
+        let n = out.len().min(levels.len());
+        let (blocks, rest) = levels[..n].as_chunks::<16>();
+        let (out_blocks, out_rest) = out[..n].as_chunks_mut::<16>();
+        for (o, v) in out_blocks.iter_mut().zip(blocks) {
+            // SAFETY: SSE2 is part of x86-64; the load and the store cover exactly the 16
+            // bytes of `v` and `o` (unaligned access is allowed).
+            unsafe {
+                let x = _mm_loadu_si128(v.as_ptr() as *const __m128i);
+                let mut acc = _mm_set1_epi8(base as i8);
+                for &t in thresholds {
+                    let t = _mm_set1_epi8(t as i8);
+                    // x ≥ t ⇔ max(x, t) = x (unsigned); the all-ones lane subtracts as +1
+                    let ge = _mm_cmpeq_epi8(_mm_max_epu8(x, t), x);
+                    acc = _mm_sub_epi8(acc, ge);
+                }
+                _mm_storeu_si128(o.as_mut_ptr() as *mut __m128i, acc);
+            }
+        }
+        map_by_steps_plain(rest, base, thresholds, out_rest);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    map_by_steps_plain(levels, base, thresholds, out)
+}
+
+/// The plain form of [`map_by_steps`].
+pub fn map_by_steps_plain(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) {
+    for (o, &x) in out.iter_mut().zip(levels) {
+        *o = base + thresholds.iter().filter(|&&t| x >= t).count() as u8;
+    }
 }
 
 /// Histogram of gray levels, counted into four interleaved sub-histograms (a document-like
@@ -277,6 +342,44 @@ mod tests {
         let mut la = vec![0u8; b.len()];
         map_levels(&b, &lut, &mut la);
         assert!(la.iter().zip(&b).all(|(&l, &v)| l == lut[v as usize]));
+    }
+
+    #[test]
+    fn compare_mapping_equals_the_table() {
+        let levels: Vec<u8> = (0..10_007u32).map(|i| (i * 7919 % 256) as u8).collect();
+        let bound_sets: [&[u16]; 5] = [
+            &[0, 256],
+            &[0, 25, 71, 121, 142, 256],
+            &[0, 1, 2, 255, 256],
+            &[0, 10, 10, 200, 256],
+            &[
+                0, 3, 9, 20, 31, 40, 52, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 256,
+            ],
+        ];
+        for bounds in bound_sets {
+            let mut lut = [0u8; 256];
+            crate::pipeline::layers::layer_lut(bounds, &mut lut);
+            let expect: Vec<u8> = levels.iter().map(|&v| lut[v as usize]).collect();
+            let mut got = vec![0u8; levels.len()];
+            map_levels(&levels, &lut, &mut got);
+            assert_eq!(got, expect, "{bounds:?}");
+            if let Some((base, t, n)) = lut_steps(&lut) {
+                let mut plain = vec![0u8; levels.len()];
+                map_by_steps_plain(&levels, base, &t[..n], &mut plain);
+                assert_eq!(plain, expect, "plain, {bounds:?}");
+            }
+        }
+        // more steps than compares pay for, and a decreasing table: the lookup path
+        let many: Vec<u16> = (0..=256).step_by(8).collect();
+        let mut lut = [0u8; 256];
+        crate::pipeline::layers::layer_lut(&many, &mut lut);
+        assert!(lut_steps(&lut).is_none());
+        let mut rev = [0u8; 256];
+        rev[200] = 1;
+        assert!(lut_steps(&rev).is_none());
+        let mut got = vec![0u8; levels.len()];
+        map_levels(&levels, &rev, &mut got);
+        assert!(got.iter().zip(&levels).all(|(&g, &v)| g == rev[v as usize]));
     }
 
     #[test]
