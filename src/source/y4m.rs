@@ -122,44 +122,59 @@ fn clamp_u8(v: i32) -> u8 {
     v.clamp(0, 255) as u8
 }
 
+/// Fixed-point BT.601 coefficients (×65536): luma scale, V→R, U→G, V→G, U→B, luma
+/// offset.
+fn coefficients(full_range: bool) -> (i32, i32, i32, i32, i32, i32) {
+    if full_range {
+        (65536, 91881, 22554, 46802, 116130, 0)
+    } else {
+        (76309, 104597, 25675, 53279, 132201, 16)
+    }
+}
+
 /// Converts one frame's planes to RGB8 (BT.601; integer arithmetic, 16-bit fixed point).
+/// Row by row over slices, so the inner loop has no chroma-mode branch and no bounds
+/// checks (the capture thread shares the two cores with the pipeline).
 pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let (w, ht) = (h.width, h.height);
     let (cw, ch) = h.chroma_size();
     let y_plane = &planes[..w * ht];
     let u_plane = &planes[w * ht..w * ht + cw * ch];
-    let v_plane = &planes[w * ht + cw * ch..];
+    let v_plane = &planes[w * ht + cw * ch..w * ht + 2 * cw * ch];
     rgb.clear();
     rgb.resize(w * ht * 3, 0);
-    // fixed-point BT.601 coefficients ×65536
-    let (ky, kr, kgu, kgv, kb, yoff) = if h.full_range {
-        (65536, 91881, 22554, 46802, 116130, 0)
-    } else {
-        (76309, 104597, 25675, 53279, 132201, 16)
+    let (ky, kr, kgu, kgv, kb, yoff) = coefficients(h.full_range);
+    let pixel = |o: &mut [u8], yv: u8, u: i32, v: i32| {
+        let yy = (yv as i32 - yoff) * ky;
+        o[0] = clamp_u8((yy + kr * v + 32768) >> 16);
+        o[1] = clamp_u8((yy - kgu * u - kgv * v + 32768) >> 16);
+        o[2] = clamp_u8((yy + kb * u + 32768) >> 16);
     };
-    for y in 0..ht {
-        let cy = match h.chroma {
-            Chroma::C420 => y / 2,
-            _ => y,
-        };
-        for x in 0..w {
-            let yy = (y_plane[y * w + x] as i32 - yoff) * ky;
-            let (u, v) = if h.chroma == Chroma::Mono {
-                (0, 0)
-            } else {
-                let cx = match h.chroma {
-                    Chroma::C444 => x,
-                    _ => x / 2,
-                };
-                (
-                    u_plane[cy * cw + cx] as i32 - 128,
-                    v_plane[cy * cw + cx] as i32 - 128,
-                )
-            };
-            let o = (y * w + x) * 3;
-            rgb[o] = clamp_u8((yy + kr * v + 32768) >> 16);
-            rgb[o + 1] = clamp_u8((yy - kgu * u - kgv * v + 32768) >> 16);
-            rgb[o + 2] = clamp_u8((yy + kb * u + 32768) >> 16);
+    for (y, (out, yrow)) in rgb
+        .chunks_exact_mut(w * 3)
+        .zip(y_plane.chunks_exact(w))
+        .enumerate()
+    {
+        let out = out.chunks_exact_mut(3);
+        if h.chroma == Chroma::Mono {
+            for (o, &yv) in out.zip(yrow) {
+                pixel(o, yv, 0, 0);
+            }
+            continue;
+        }
+        let cy = if h.chroma == Chroma::C420 { y / 2 } else { y };
+        let urow = &u_plane[cy * cw..(cy + 1) * cw];
+        let vrow = &v_plane[cy * cw..(cy + 1) * cw];
+        if h.chroma == Chroma::C444 {
+            for (((o, &yv), &u), &v) in out.zip(yrow).zip(urow).zip(vrow) {
+                pixel(o, yv, u as i32 - 128, v as i32 - 128);
+            }
+        } else {
+            // two luma samples per chroma sample (an odd width's last pixel included)
+            for (x, (o, &yv)) in out.zip(yrow).enumerate() {
+                let (u, v) = (urow[x / 2] as i32 - 128, vrow[x / 2] as i32 - 128);
+                pixel(o, yv, u, v);
+            }
         }
     }
 }
@@ -373,6 +388,53 @@ mod tests {
         assert_eq!(&rgb[0..3], &[0, 0, 0]);
         assert_eq!(&rgb[3..6], &[255, 255, 255]);
         assert_eq!(rgb[6], rgb[7]);
+    }
+
+    /// The conversion pixel by pixel, indices computed per pixel (the specification).
+    fn reference(h: &Header, planes: &[u8]) -> Vec<u8> {
+        let (w, ht) = (h.width, h.height);
+        let (cw, ch) = h.chroma_size();
+        let (ky, kr, kgu, kgv, kb, yoff) = coefficients(h.full_range);
+        let mut rgb = vec![0u8; w * ht * 3];
+        for y in 0..ht {
+            for x in 0..w {
+                let yy = (planes[y * w + x] as i32 - yoff) * ky;
+                let (cx, cy) = match h.chroma {
+                    Chroma::C420 => (x / 2, y / 2),
+                    Chroma::C422 => (x / 2, y),
+                    _ => (x, y),
+                };
+                let (u, v) = if h.chroma == Chroma::Mono {
+                    (0, 0)
+                } else {
+                    let at = w * ht + cy * cw + cx;
+                    (planes[at] as i32 - 128, planes[at + cw * ch] as i32 - 128)
+                };
+                let o = (y * w + x) * 3;
+                rgb[o] = clamp_u8((yy + kr * v + 32768) >> 16);
+                rgb[o + 1] = clamp_u8((yy - kgu * u - kgv * v + 32768) >> 16);
+                rgb[o + 2] = clamp_u8((yy + kb * u + 32768) >> 16);
+            }
+        }
+        rgb
+    }
+
+    #[test]
+    fn row_conversion_equals_the_pixel_formula() {
+        for chroma in ["C420jpeg", "C422", "C444", "Cmono"] {
+            for range in ["XCOLORRANGE=LIMITED", "XCOLORRANGE=FULL"] {
+                for (w, ht) in [(7, 5), (8, 4), (1, 1), (33, 3)] {
+                    let line = format!("YUV4MPEG2 W{w} H{ht} {chroma} {range}");
+                    let h = Header::parse(&line).unwrap();
+                    let planes: Vec<u8> = (0..h.frame_bytes())
+                        .map(|i| (i * 7919 % 256) as u8)
+                        .collect();
+                    let mut rgb = Vec::new();
+                    yuv_to_rgb(&h, &planes, &mut rgb);
+                    assert_eq!(rgb, reference(&h, &planes), "{line}");
+                }
+            }
+        }
     }
 
     #[test]
