@@ -133,85 +133,9 @@ pub fn prefilter_line(c: &mut [f64]) {
     }
 }
 
-/// Lines prefiltered together by [`prefilter_lines`]: independent recursions interleaved,
-/// so the multiply–add latency of one line hides behind the others.
+/// Lines prefiltered together by [`prefilter_interpolate_lines`]: independent recursions
+/// interleaved, so the multiply–add latency of one line hides behind the others.
 pub const LINE_BLOCK: usize = 8;
-
-avx2_dispatch! {
-    /// Prefilters every line (`width` values each) of `block` in place, [`LINE_BLOCK`] lines
-    /// in lockstep: the lines are interleaved into `scratch` (`[x][line]`), so each step of
-    /// the recursions is one vector operation over the lines, then written back.
-    /// Bit-identical to [`prefilter_line`] on each line.
-    pub fn prefilter_lines(block: &mut [f64], width: usize, scratch: &mut Vec<f64>) => prefilter_lines_plain
-}
-
-/// The plain form of [`prefilter_lines`] (the AVX2 form compiles this same code).
-#[inline(always)]
-pub fn prefilter_lines_plain(block: &mut [f64], width: usize, scratch: &mut Vec<f64>) {
-    const L: usize = LINE_BLOCK;
-    let n = width;
-    if n < 2 {
-        return;
-    }
-    for group in block.chunks_mut(width * L) {
-        if group.len() < width * L {
-            for line in group.chunks_exact_mut(width) {
-                prefilter_line(line);
-            }
-            continue;
-        }
-        scratch.resize(n * L, 0.0);
-        let z = pole();
-        let g = gain(z);
-        for (k, line) in group.chunks_exact(width).enumerate() {
-            for (x, &v) in line.iter().enumerate() {
-                scratch[x * L + k] = v * g;
-            }
-        }
-        let cols: &mut [[f64; L]] = as_lanes(scratch);
-        let z_n1 = z.powi(n as i32 - 1);
-        let mut c0 = [0.0f64; L];
-        for k in 0..L {
-            c0[k] = cols[0][k] + z_n1 * cols[n - 1][k];
-        }
-        let mut zi = z;
-        for i in 1..(n - 1).min(INIT_TERMS) {
-            let (a, b) = (cols[i], cols[n - 1 - i]);
-            for k in 0..L {
-                c0[k] += zi * (a[k] + z_n1 * b[k]);
-            }
-            zi *= z;
-        }
-        let denom = 1.0 - z_n1 * z_n1;
-        for k in 0..L {
-            cols[0][k] = c0[k] / denom;
-        }
-        for i in 1..n {
-            let prev = cols[i - 1];
-            let cur = &mut cols[i];
-            for k in 0..L {
-                cur[k] += z * prev[k];
-            }
-        }
-        let prev = cols[n - 2];
-        let last = &mut cols[n - 1];
-        for k in 0..L {
-            last[k] = (z * prev[k] + last[k]) * z / (z * z - 1.0);
-        }
-        for i in (0..n - 1).rev() {
-            let next = cols[i + 1];
-            let cur = &mut cols[i];
-            for k in 0..L {
-                cur[k] = z * (next[k] - cur[k]);
-            }
-        }
-        for (k, line) in group.chunks_exact_mut(width).enumerate() {
-            for (x, v) in line.iter_mut().enumerate() {
-                *v = scratch[x * L + k];
-            }
-        }
-    }
-}
 
 avx2_dispatch! {
     /// Prefilters [`LINE_BLOCK`] lines (`block`, `width` values each) and evaluates them at
@@ -242,7 +166,30 @@ pub fn prefilter_interpolate_lines_plain(
     let g = gain(z);
     interleave(block, n, &mut lanes[L..(n + 1) * L], g);
     let padded: &mut [[f64; L]] = as_lanes(lanes);
-    let cols = &mut padded[1..n + 1];
+    prefilter_lanes(&mut padded[1..n + 1], z);
+    padded[0] = padded[2];
+    padded[n + 1] = padded[n - 1];
+    padded[n + 2] = padded[n - 2];
+    let padded: &[[f64; L]] = padded;
+    let outputs: &mut [[f64; L]] = as_lanes(interleaved);
+    for ((v, &s), w) in outputs.iter_mut().zip(&taps.start).zip(&taps.weight) {
+        let s = s as usize;
+        if let Some(&[c0, c1, c2, c3]) = padded.get(s..s + 4) {
+            let [w0, w1, w2, w3] = *w;
+            // whole-array form: the compiler keeps the eight lanes in vector registers
+            *v = std::array::from_fn(|k| w0 * c0[k] + w1 * c1[k] + w2 * c2[k] + w3 * c3[k]);
+        }
+    }
+    deinterleave(interleaved, m, out);
+}
+
+/// The prefilter recursions (mirror initialisation, causal, anti-causal) on
+/// [`LINE_BLOCK`] interleaved lines at once, `cols[x][line]`, the gain already applied:
+/// the same operations as [`prefilter_line`] on each line.
+#[inline(always)]
+fn prefilter_lanes(cols: &mut [[f64; LINE_BLOCK]], z: f64) {
+    const L: usize = LINE_BLOCK;
+    let n = cols.len();
     let z_n1 = z.powi(n as i32 - 1);
     let mut c0 = [0.0f64; L];
     for k in 0..L {
@@ -279,20 +226,6 @@ pub fn prefilter_interpolate_lines_plain(
             cur[k] = z * (next[k] - cur[k]);
         }
     }
-    padded[0] = padded[2];
-    padded[n + 1] = padded[n - 1];
-    padded[n + 2] = padded[n - 2];
-    let padded: &[[f64; L]] = padded;
-    let outputs: &mut [[f64; L]] = as_lanes(interleaved);
-    for ((v, &s), w) in outputs.iter_mut().zip(&taps.start).zip(&taps.weight) {
-        let s = s as usize;
-        if let Some(&[c0, c1, c2, c3]) = padded.get(s..s + 4) {
-            let [w0, w1, w2, w3] = *w;
-            // whole-array form: the compiler keeps the eight lanes in vector registers
-            *v = std::array::from_fn(|k| w0 * c0[k] + w1 * c1[k] + w2 * c2[k] + w3 * c3[k]);
-        }
-    }
-    deinterleave(interleaved, m, out);
 }
 
 /// Writes the [`LINE_BLOCK`] lines of `block` (`n` values each) times `g` into `lanes`
@@ -840,22 +773,6 @@ mod tests {
     }
 
     #[test]
-    fn blocked_lines_equal_single_lines() {
-        for (w, rows) in [(37, 19), (2, 9), (300, 8), (5, 3)] {
-            let data: Vec<f64> = (0..w * rows)
-                .map(|i| ((i * 7919) % 263) as f64 * 0.37)
-                .collect();
-            let mut a = data.clone();
-            for line in a.chunks_exact_mut(w) {
-                prefilter_line(line);
-            }
-            let mut b = data.clone();
-            prefilter_lines(&mut b, w, &mut Vec::new());
-            assert_eq!(a, b, "{w}x{rows}");
-        }
-    }
-
-    #[test]
     fn truncated_init_changes_nothing_on_long_lines() {
         // a long line: the full sum and the truncated one give the same bits
         let n = 500;
@@ -915,10 +832,10 @@ mod tests {
         let data: Vec<f64> = (0..width * lines)
             .map(|i| ((i * 104729) % 9973) as f64 * 0.01)
             .collect();
-        let (mut p, mut q) = (data.clone(), data.clone());
-        prefilter_lines(&mut p, width, &mut Vec::new());
-        prefilter_lines_plain(&mut q, width, &mut Vec::new());
-        assert_eq!(p, q);
+        let mut p = data.clone();
+        for line in p.chunks_exact_mut(width) {
+            prefilter_line(line);
+        }
         let taps = AxisTaps::new(width, 2 * width);
         let (mut x, mut y) = (vec![0.0; 2 * width], vec![0.0; 2 * width]);
         interpolate_row(&p[..width], &taps, &mut x, &mut Vec::new());
