@@ -16,7 +16,7 @@ pub mod features;
 pub mod layers;
 pub mod levels;
 pub mod luma;
-mod simd;
+pub(crate) mod simd;
 pub mod zoom;
 
 use std::time::Instant;

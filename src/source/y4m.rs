@@ -133,8 +133,8 @@ fn coefficients(full_range: bool) -> (i32, i32, i32, i32, i32, i32) {
 }
 
 /// Converts one frame's planes to RGB8 (BT.601; integer arithmetic, 16-bit fixed point).
-/// Row by row over slices, so the inner loop has no chroma-mode branch and no bounds
-/// checks (the capture thread shares the two cores with the pipeline).
+/// Row by row, in blocks whose arithmetic is vectorised (the capture thread shares the
+/// two cores with the pipeline).
 pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let (w, ht) = (h.width, h.height);
     let (cw, ch) = h.chroma_size();
@@ -143,38 +143,85 @@ pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let v_plane = &planes[w * ht + cw * ch..w * ht + 2 * cw * ch];
     rgb.clear();
     rgb.resize(w * ht * 3, 0);
-    let (ky, kr, kgu, kgv, kb, yoff) = coefficients(h.full_range);
-    let pixel = |o: &mut [u8], yv: u8, u: i32, v: i32| {
-        let yy = (yv as i32 - yoff) * ky;
-        o[0] = clamp_u8((yy + kr * v + 32768) >> 16);
-        o[1] = clamp_u8((yy - kgu * u - kgv * v + 32768) >> 16);
-        o[2] = clamp_u8((yy + kb * u + 32768) >> 16);
-    };
+    let k = coefficients(h.full_range);
     for (y, (out, yrow)) in rgb
         .chunks_exact_mut(w * 3)
         .zip(y_plane.chunks_exact(w))
         .enumerate()
     {
-        let out = out.chunks_exact_mut(3);
-        if h.chroma == Chroma::Mono {
-            for (o, &yv) in out.zip(yrow) {
-                pixel(o, yv, 0, 0);
-            }
-            continue;
+        let (urow, vrow, shift): (&[u8], &[u8], u32) = match h.chroma {
+            Chroma::Mono => (&[], &[], 0),
+            Chroma::C444 => (&u_plane[y * cw..][..cw], &v_plane[y * cw..][..cw], 0),
+            Chroma::C422 => (&u_plane[y * cw..][..cw], &v_plane[y * cw..][..cw], 1),
+            Chroma::C420 => (
+                &u_plane[y / 2 * cw..][..cw],
+                &v_plane[y / 2 * cw..][..cw],
+                1,
+            ),
+        };
+        convert_row(yrow, urow, vrow, shift, k, out);
+    }
+}
+
+/// Pixels per block of [`convert_row`]: the arithmetic runs on whole blocks of `i32`
+/// lanes (vectorised), then the block is interleaved into RGB.
+const ROW_BLOCK: usize = 64;
+
+crate::pipeline::simd::avx2_dispatch! {
+    /// One row: luma `yrow`, chroma rows `urow`/`vrow` (empty for gray) sampled at
+    /// `x >> shift`, into `out` (3 bytes a pixel).
+    fn convert_row(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: (i32, i32, i32, i32, i32, i32), out: &mut [u8]) => convert_row_plain
+}
+
+/// The plain form of [`convert_row`].
+#[inline(always)]
+fn convert_row_plain(
+    yrow: &[u8],
+    urow: &[u8],
+    vrow: &[u8],
+    shift: u32,
+    k: (i32, i32, i32, i32, i32, i32),
+    out: &mut [u8],
+) {
+    const C: usize = ROW_BLOCK;
+    let (ky, kr, kgu, kgv, kb, yoff) = k;
+    let mono = urow.is_empty();
+    for (x0, (ys, o)) in yrow
+        .chunks(C)
+        .zip(out.chunks_mut(3 * C))
+        .enumerate()
+        .map(|(b, p)| (b * C, p))
+    {
+        let (mut yy, mut u, mut v) = ([0i32; C], [0i32; C], [0i32; C]);
+        for (d, &yv) in yy.iter_mut().zip(ys) {
+            *d = (yv as i32 - yoff) * ky;
         }
-        let cy = if h.chroma == Chroma::C420 { y / 2 } else { y };
-        let urow = &u_plane[cy * cw..(cy + 1) * cw];
-        let vrow = &v_plane[cy * cw..(cy + 1) * cw];
-        if h.chroma == Chroma::C444 {
-            for (((o, &yv), &u), &v) in out.zip(yrow).zip(urow).zip(vrow) {
-                pixel(o, yv, u as i32 - 128, v as i32 - 128);
+        if !mono {
+            // the block starts at an even pixel: chroma sample x0 >> shift onwards
+            let c0 = x0 >> shift;
+            for (dst, src) in [(&mut u, &urow[c0..]), (&mut v, &vrow[c0..])] {
+                if shift == 0 {
+                    for (d, &c) in dst.iter_mut().zip(src) {
+                        *d = c as i32 - 128;
+                    }
+                } else {
+                    for (d, &c) in dst.chunks_exact_mut(2).zip(src) {
+                        d[0] = c as i32 - 128;
+                        d[1] = c as i32 - 128;
+                    }
+                }
             }
-        } else {
-            // two luma samples per chroma sample (an odd width's last pixel included)
-            for (x, (o, &yv)) in out.zip(yrow).enumerate() {
-                let (u, v) = (urow[x / 2] as i32 - 128, vrow[x / 2] as i32 - 128);
-                pixel(o, yv, u, v);
-            }
+        }
+        let (mut r, mut g, mut b) = ([0u8; C], [0u8; C], [0u8; C]);
+        for j in 0..C {
+            r[j] = clamp_u8((yy[j] + kr * v[j] + 32768) >> 16);
+            g[j] = clamp_u8((yy[j] - kgu * u[j] - kgv * v[j] + 32768) >> 16);
+            b[j] = clamp_u8((yy[j] + kb * u[j] + 32768) >> 16);
+        }
+        for (j, px) in o.chunks_exact_mut(3).enumerate() {
+            px[0] = r[j];
+            px[1] = g[j];
+            px[2] = b[j];
         }
     }
 }
@@ -423,7 +470,7 @@ mod tests {
     fn row_conversion_equals_the_pixel_formula() {
         for chroma in ["C420jpeg", "C422", "C444", "Cmono"] {
             for range in ["XCOLORRANGE=LIMITED", "XCOLORRANGE=FULL"] {
-                for (w, ht) in [(7, 5), (8, 4), (1, 1), (33, 3)] {
+                for (w, ht) in [(7, 5), (8, 4), (1, 1), (33, 3), (64, 2), (131, 3)] {
                     let line = format!("YUV4MPEG2 W{w} H{ht} {chroma} {range}");
                     let h = Header::parse(&line).unwrap();
                     let planes: Vec<u8> = (0..h.frame_bytes())
