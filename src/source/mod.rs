@@ -5,6 +5,7 @@ pub mod demo;
 pub mod files;
 pub mod raw;
 pub mod y4m;
+pub mod yuv;
 
 #[cfg(feature = "camera")]
 pub mod camera;

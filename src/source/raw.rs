@@ -57,18 +57,11 @@ pub fn decode_raw(
             need(2)?;
             rgb.clear();
             rgb.resize(width * height * 3, 0);
-            for (quad, out) in bytes[..width * height * 2]
-                .chunks_exact(4)
-                .zip(rgb.chunks_exact_mut(6))
+            for (row, out) in bytes[..width * height * 2]
+                .chunks_exact(2 * width)
+                .zip(rgb.chunks_exact_mut(3 * width))
             {
-                let (u, v) = (quad[1] as i32 - 128, quad[3] as i32 - 128);
-                for (k, y) in [quad[0], quad[2]].into_iter().enumerate() {
-                    let yy = (y as i32 - 16) * 76309;
-                    let px = &mut out[3 * k..3 * k + 3];
-                    px[0] = ((yy + 104597 * v + 32768) >> 16).clamp(0, 255) as u8;
-                    px[1] = ((yy - 25675 * u - 53279 * v + 32768) >> 16).clamp(0, 255) as u8;
-                    px[2] = ((yy + 132201 * u + 32768) >> 16).clamp(0, 255) as u8;
-                }
+                super::yuv::yuyv_row(&super::yuv::Bt601::LIMITED, row, out);
             }
             Ok((width, height))
         }

@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
+use super::yuv::{block_to_rgb, Bt601, BLOCK};
 use super::{FrameSource, Next, SourceKind};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
@@ -117,21 +118,6 @@ impl Header {
     }
 }
 
-#[inline]
-fn clamp_u8(v: i32) -> u8 {
-    v.clamp(0, 255) as u8
-}
-
-/// Fixed-point BT.601 coefficients (×65536): luma scale, V→R, U→G, V→G, U→B, luma
-/// offset.
-fn coefficients(full_range: bool) -> (i32, i32, i32, i32, i32, i32) {
-    if full_range {
-        (65536, 91881, 22554, 46802, 116130, 0)
-    } else {
-        (76309, 104597, 25675, 53279, 132201, 16)
-    }
-}
-
 /// Converts one frame's planes to RGB8 (BT.601; integer arithmetic, 16-bit fixed point).
 /// Row by row, in blocks whose arithmetic is vectorised (the capture thread shares the
 /// two cores with the pipeline).
@@ -143,7 +129,11 @@ pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let v_plane = &planes[w * ht + cw * ch..w * ht + 2 * cw * ch];
     rgb.clear();
     rgb.resize(w * ht * 3, 0);
-    let k = coefficients(h.full_range);
+    let k = if h.full_range {
+        Bt601::FULL
+    } else {
+        Bt601::LIMITED
+    };
     for (y, (out, yrow)) in rgb
         .chunks_exact_mut(w * 3)
         .zip(y_plane.chunks_exact(w))
@@ -159,32 +149,20 @@ pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
                 1,
             ),
         };
-        convert_row(yrow, urow, vrow, shift, k, out);
+        convert_row(yrow, urow, vrow, shift, &k, out);
     }
 }
-
-/// Pixels per block of [`convert_row`]: the arithmetic runs on whole blocks of `i32`
-/// lanes (vectorised), then the block is interleaved into RGB.
-const ROW_BLOCK: usize = 64;
 
 crate::pipeline::simd::avx2_dispatch! {
     /// One row: luma `yrow`, chroma rows `urow`/`vrow` (empty for gray) sampled at
     /// `x >> shift`, into `out` (3 bytes a pixel).
-    fn convert_row(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: (i32, i32, i32, i32, i32, i32), out: &mut [u8]) => convert_row_plain
+    fn convert_row(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: &Bt601, out: &mut [u8]) => convert_row_plain
 }
 
 /// The plain form of [`convert_row`].
 #[inline(always)]
-fn convert_row_plain(
-    yrow: &[u8],
-    urow: &[u8],
-    vrow: &[u8],
-    shift: u32,
-    k: (i32, i32, i32, i32, i32, i32),
-    out: &mut [u8],
-) {
-    const C: usize = ROW_BLOCK;
-    let (ky, kr, kgu, kgv, kb, yoff) = k;
+fn convert_row_plain(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: &Bt601, out: &mut [u8]) {
+    const C: usize = BLOCK;
     let mono = urow.is_empty();
     for (x0, (ys, o)) in yrow
         .chunks(C)
@@ -192,12 +170,12 @@ fn convert_row_plain(
         .enumerate()
         .map(|(b, p)| (b * C, p))
     {
-        let (mut yy, mut u, mut v) = ([0i32; C], [0i32; C], [0i32; C]);
-        for (d, &yv) in yy.iter_mut().zip(ys) {
-            *d = (yv as i32 - yoff) * ky;
+        let (mut y, mut u, mut v) = ([0i32; C], [0i32; C], [0i32; C]);
+        for (d, &yv) in y.iter_mut().zip(ys) {
+            *d = yv as i32;
         }
         if !mono {
-            // the block starts at an even pixel: chroma sample x0 >> shift onwards
+            // a block starts at an even pixel: chroma sample x0 >> shift onwards
             let c0 = x0 >> shift;
             for (dst, src) in [(&mut u, &urow[c0..]), (&mut v, &vrow[c0..])] {
                 if shift == 0 {
@@ -212,17 +190,7 @@ fn convert_row_plain(
                 }
             }
         }
-        let (mut r, mut g, mut b) = ([0u8; C], [0u8; C], [0u8; C]);
-        for j in 0..C {
-            r[j] = clamp_u8((yy[j] + kr * v[j] + 32768) >> 16);
-            g[j] = clamp_u8((yy[j] - kgu * u[j] - kgv * v[j] + 32768) >> 16);
-            b[j] = clamp_u8((yy[j] + kb * u[j] + 32768) >> 16);
-        }
-        for (j, px) in o.chunks_exact_mut(3).enumerate() {
-            px[0] = r[j];
-            px[1] = g[j];
-            px[2] = b[j];
-        }
+        block_to_rgb(k, &y, &u, &v, o);
     }
 }
 
@@ -441,11 +409,14 @@ mod tests {
     fn reference(h: &Header, planes: &[u8]) -> Vec<u8> {
         let (w, ht) = (h.width, h.height);
         let (cw, ch) = h.chroma_size();
-        let (ky, kr, kgu, kgv, kb, yoff) = coefficients(h.full_range);
-        let mut rgb = vec![0u8; w * ht * 3];
+        let k = if h.full_range {
+            Bt601::FULL
+        } else {
+            Bt601::LIMITED
+        };
+        let mut rgb = Vec::with_capacity(w * ht * 3);
         for y in 0..ht {
             for x in 0..w {
-                let yy = (planes[y * w + x] as i32 - yoff) * ky;
                 let (cx, cy) = match h.chroma {
                     Chroma::C420 => (x / 2, y / 2),
                     Chroma::C422 => (x / 2, y),
@@ -457,10 +428,7 @@ mod tests {
                     let at = w * ht + cy * cw + cx;
                     (planes[at] as i32 - 128, planes[at + cw * ch] as i32 - 128)
                 };
-                let o = (y * w + x) * 3;
-                rgb[o] = clamp_u8((yy + kr * v + 32768) >> 16);
-                rgb[o + 1] = clamp_u8((yy - kgu * u - kgv * v + 32768) >> 16);
-                rgb[o + 2] = clamp_u8((yy + kb * u + 32768) >> 16);
+                rgb.extend(k.pixel(planes[y * w + x], u, v));
             }
         }
         rgb
