@@ -193,7 +193,10 @@ fn replay_source(path: &Path, pattern: Option<&str>) -> Result<Box<dyn FrameSour
 
 /// Where results go.
 enum Display {
+    /// The minifb viewer (never chosen in a build without the `window` feature).
+    #[cfg_attr(not(feature = "window"), allow(dead_code))]
     Window,
+    /// JSON, files and the summary only.
     Headless,
 }
 
