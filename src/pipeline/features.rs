@@ -64,28 +64,27 @@ pub struct TextFeatures {
 const NO_LAYER: u8 = u8::MAX;
 const NOT_MIXED: u32 = u32::MAX;
 
-/// Rows per task of the run-wise passes that write the image (bands of rows are disjoint
-/// in the image and in the run list, so they run in parallel).
+/// Rows per task of [`paint_runs`] (bands of rows are disjoint in the image and in the
+/// run list, so they are painted in parallel).
 const BAND_ROWS: usize = 32;
 
-/// Runs `f(band, first_row, runs of the band)` over bands of [`BAND_ROWS`] rows of `image`
-/// (`w` pixels a row) on the current rayon pool and adds up what the calls return.
-fn par_row_bands<F>(c: &Components, image: &mut [u8], w: usize, f: F) -> u64
-where
-    F: Fn(&mut [u8], usize, std::ops::Range<usize>) -> u64 + Sync,
-{
+/// Writes the runs of `c` into `image` (`w` pixels a row) as 1 on 0, in bands of
+/// [`BAND_ROWS`] rows on the current rayon pool (each band cleared by its own task).
+fn paint_runs(c: &Components, image: &mut [u8], w: usize) {
     if w == 0 {
-        return 0;
+        return;
     }
     image
         .par_chunks_mut(w * BAND_ROWS)
         .enumerate()
-        .map(|(b, band)| {
+        .for_each(|(b, band)| {
             let y0 = b * BAND_ROWS;
-            let y1 = y0 + band.len() / w;
-            f(band, y0, c.runs_of_rows(y0..y1))
-        })
-        .sum()
+            band.fill(0);
+            for run in &c.runs[c.runs_of_rows(y0..y0 + band.len() / w)] {
+                let at = (run.row as usize - y0) * w;
+                band[at + run.start as usize..at + run.end as usize].fill(1);
+            }
+        });
 }
 
 /// Runs per task of the per-run passes.
@@ -280,17 +279,9 @@ impl TextFeatures {
         }
         self.counts.pooled = pooled;
         m.label_runs(h, Connect::NonZero);
-        // the pooled mask as 1/0, in row bands (each band cleared by its own task)
+        // the pooled mask as 1/0
         self.mask.resize(w * h, 0);
-        let m = &self.mask_components;
-        par_row_bands(m, &mut self.mask, w, |band, y0, runs| {
-            band.fill(0);
-            for run in &m.runs[runs] {
-                let at = (run.row as usize - y0) * w;
-                band[at + run.start as usize..at + run.end as usize].fill(1);
-            }
-            0
-        });
+        paint_runs(&self.mask_components, &mut self.mask, w);
     }
 
     fn post_process(&mut self, w: usize, h: usize) {
