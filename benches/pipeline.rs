@@ -10,31 +10,18 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use layercam::pipeline::{density, extrema, layers, levels, luma, zoom};
 
 // stage benches run on rayon's global pool (one thread per core), as the pipeline's own
-use layercam::{read_image, Params, Pipeline, RgbView};
+use layercam::{Params, Pipeline, RgbView};
 
 const SIZES: [(usize, usize); 3] = [(640, 480), (1280, 720), (1920, 1080)];
 
-fn frame(w: usize, h: usize) -> Vec<u8> {
-    let src = read_image(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/poster_02.png"),
-        0,
-    )
-    .expect("fixture");
-    let img = image::RgbImage::from_raw(src.width as u32, src.height as u32, src.rgb).unwrap();
-    image::imageops::resize(
-        &img,
-        w as u32,
-        h as u32,
-        image::imageops::FilterType::Triangle,
-    )
-    .into_raw()
-}
+#[path = "../examples/common/mod.rs"]
+mod common;
 
 fn whole(c: &mut Criterion) {
     let mut g = c.benchmark_group("whole");
     g.sample_size(30);
     for (w, h) in SIZES {
-        let rgb = frame(w, h);
+        let rgb = common::poster_frame(w, h);
         let mut p = Pipeline::new(Params::default()).unwrap();
         g.throughput(Throughput::Elements((w * h) as u64));
         g.bench_function(BenchmarkId::from_parameter(format!("{w}x{h}")), |b| {
@@ -51,7 +38,7 @@ fn with_features(c: &mut Criterion) {
     let mut g = c.benchmark_group("layers+features");
     g.sample_size(20);
     for (w, h) in SIZES {
-        let rgb = frame(w, h);
+        let rgb = common::poster_frame(w, h);
         let mut p = Pipeline::new(Params {
             features: true,
             ..Params::default()
@@ -71,7 +58,7 @@ fn stages(c: &mut Criterion) {
     let mut g = c.benchmark_group("stage");
     g.sample_size(20);
     for (w, h) in SIZES {
-        let rgb = frame(w, h);
+        let rgb = common::poster_frame(w, h);
         let id = format!("{w}x{h}");
         let mut y = vec![0.0f64; w * h];
         g.bench_function(BenchmarkId::new("luma", &id), |b| {

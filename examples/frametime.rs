@@ -3,6 +3,8 @@
 //! `--features` adds the text-feature stage; `--poster` uses the benches' frame
 //! (fixtures/poster_02.png resized) instead of a synthetic pattern; `--threads N` sets the
 //! pipeline's pool size.
+mod common;
+
 use layercam::{Params, Pipeline, RgbView};
 fn main() {
     let features = std::env::args().any(|a| a == "--features");
@@ -16,25 +18,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     for (w, h) in [(640usize, 480usize), (1280, 720), (1920, 1080)] {
-        let rgb: Vec<u8> = if poster {
-            // fixtures/poster_02.png resized, as the benches use
-            let img = image::open(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/fixtures/poster_02.png"
-            ))
-            .expect("fixtures/poster_02.png")
-            .to_rgb8();
-            image::imageops::resize(
-                &img,
-                w as u32,
-                h as u32,
-                image::imageops::FilterType::Triangle,
-            )
-            .into_raw()
+        let rgb = if poster {
+            common::poster_frame(w, h)
         } else {
-            (0..w * h * 3)
-                .map(|i| (((i / 3) % w * 255 / w) ^ ((i / 3 / w) * 7 % 64) ^ (i % 3 * 40)) as u8)
-                .collect()
+            common::synthetic_frame(w, h)
         };
         let mut p = Pipeline::new(Params {
             features,
