@@ -17,10 +17,108 @@ pub fn luma_pixel(r: u8, g: u8, b: u8) -> f32 {
     (WEIGHT_R * r as u32 + WEIGHT_G * g as u32 + WEIGHT_B * b as u32) as f32 / 1000.0
 }
 
-super::simd::avx2_dispatch! {
-    /// Writes the luma of `rgb` (3 bytes a pixel) into `out` (one value a pixel), as `f64`
-    /// values of the exact `f32` result (the zoom prefilter works in `f64`).
-    pub fn luma_rgb8(rgb: &[u8], out: &mut [f64]) => luma_plain
+/// Writes the luma of `rgb` (3 bytes a pixel) into `out` (one value a pixel), as `f64`
+/// values of the exact `f32` result (the zoom prefilter works in `f64`). With AVX2, 16
+/// pixels at a time: the channels are separated by byte shuffles, the numerators made in
+/// 32-bit lanes and divided in `f32` (the same IEEE division as [`luma_pixel`]).
+pub fn luma_rgb8(rgb: &[u8], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { luma_avx2(rgb, out) };
+    }
+    luma_plain(rgb, out)
+}
+
+/// Byte shuffles that gather channel `ch` of 16 RGB pixels from the `src`-th 16 bytes of
+/// their 48 (lanes from other loads get 0x80, which `pshufb` turns into 0).
+const fn channel_shuffle(ch: usize, src: usize) -> [u8; 16] {
+    let mut m = [0x80u8; 16];
+    let mut j = 0;
+    while j < 16 {
+        let p = 3 * j + ch;
+        if p / 16 == src {
+            m[j] = (p % 16) as u8;
+        }
+        j += 1;
+    }
+    m
+}
+
+/// `CHANNEL_SHUFFLES[ch][src]`, see [`channel_shuffle`].
+const CHANNEL_SHUFFLES: [[[u8; 16]; 3]; 3] = {
+    let mut t = [[[0u8; 16]; 3]; 3];
+    let mut ch = 0;
+    while ch < 3 {
+        let mut src = 0;
+        while src < 3 {
+            t[ch][src] = channel_shuffle(ch, src);
+            src += 1;
+        }
+        ch += 1;
+    }
+    t
+};
+
+/// [`luma_rgb8`] with AVX2 (see there); the tail of fewer than 16 pixels by
+/// [`luma_plain`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn luma_avx2(rgb: &[u8], out: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = out.len().min(rgb.len() / 3);
+    let blocks = n / 16;
+    let masks = CHANNEL_SHUFFLES.map(|m| {
+        // SAFETY: each mask is 16 bytes (an unaligned load is allowed).
+        m.map(|m| unsafe { _mm_loadu_si128(m.as_ptr() as *const __m128i) })
+    });
+    let weights = [
+        _mm256_set1_epi32(WEIGHT_R as i32),
+        _mm256_set1_epi32(WEIGHT_G as i32),
+        _mm256_set1_epi32(WEIGHT_B as i32),
+    ];
+    let thousand = _mm256_set1_ps(1000.0);
+    let (px, _) = rgb[..blocks * 48].as_chunks::<48>();
+    let (ys, _) = out[..blocks * 16].as_chunks_mut::<16>();
+    for (px, y) in px.iter().zip(ys) {
+        // SAFETY: the loads read the 48 bytes of `px`, the stores write the 16 values of
+        // `y` (unaligned access is allowed).
+        unsafe {
+            let src = [
+                _mm_loadu_si128(px.as_ptr() as *const __m128i),
+                _mm_loadu_si128(px.as_ptr().add(16) as *const __m128i),
+                _mm_loadu_si128(px.as_ptr().add(32) as *const __m128i),
+            ];
+            let channel = |ch: usize| {
+                _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_shuffle_epi8(src[0], masks[ch][0]),
+                        _mm_shuffle_epi8(src[1], masks[ch][1]),
+                    ),
+                    _mm_shuffle_epi8(src[2], masks[ch][2]),
+                )
+            };
+            let rgb = [channel(0), channel(1), channel(2)];
+            for half in 0..2 {
+                let mut num = _mm256_setzero_si256();
+                for ch in 0..3 {
+                    let bytes = if half == 0 {
+                        rgb[ch]
+                    } else {
+                        _mm_srli_si128::<8>(rgb[ch])
+                    };
+                    let wide = _mm256_cvtepu8_epi32(bytes);
+                    num = _mm256_add_epi32(num, _mm256_mullo_epi32(wide, weights[ch]));
+                }
+                // numerators below 2^24 convert exactly; then one IEEE f32 division
+                let q = _mm256_div_ps(_mm256_cvtepi32_ps(num), thousand);
+                let dst = y.as_mut_ptr().add(8 * half);
+                _mm256_storeu_pd(dst, _mm256_cvtps_pd(_mm256_castps256_ps128(q)));
+                _mm256_storeu_pd(dst.add(4), _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(q)));
+            }
+        }
+    }
+    luma_plain(&rgb[blocks * 48..n * 3], &mut out[blocks * 16..n]);
 }
 
 /// The plain form of [`luma_rgb8`]: eight pixels at a time (integer numerators first,
@@ -67,7 +165,9 @@ mod tests {
 
     #[test]
     fn block_forms_equal_the_pixel_formula() {
-        let rgb: Vec<u8> = (0..3 * 1001u32).map(|i| (i * 97 % 256) as u8).collect();
+        let rgb: Vec<u8> = (0..3 * 1001u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         let mut a = vec![0.0; 1001];
         let mut b = vec![0.0; 1001];
         luma_rgb8(&rgb, &mut a);
@@ -75,6 +175,29 @@ mod tests {
         for (i, px) in rgb.chunks_exact(3).enumerate() {
             assert_eq!(a[i], luma_pixel(px[0], px[1], px[2]) as f64);
             assert_eq!(b[i], a[i]);
+        }
+    }
+
+    #[test]
+    fn vector_form_equals_the_pixel_formula_for_every_channel_value() {
+        // every value in every channel position of a 16-pixel block, and short tails
+        for ch in 0..3 {
+            let mut rgb = vec![0u8; 3 * 256 + 3 * 5];
+            for v in 0..256 {
+                rgb[3 * v + ch] = v as u8;
+                rgb[3 * v + (ch + 1) % 3] = (255 - v) as u8;
+            }
+            for len in [256 + 5, 256, 17, 15, 1] {
+                let mut y = vec![0.0; len];
+                luma_rgb8(&rgb[..3 * len], &mut y);
+                for (i, px) in rgb[..3 * len].chunks_exact(3).enumerate() {
+                    assert_eq!(
+                        y[i],
+                        luma_pixel(px[0], px[1], px[2]) as f64,
+                        "{ch} {len} {i}"
+                    );
+                }
+            }
         }
     }
 
