@@ -162,11 +162,60 @@ pub const GUARD: f32 = 2e-4;
 /// flagged pixels are redone.
 pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { quantise_fast_avx2(values, lo, range, out) };
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { quantise_fast_avx512(values, lo, range, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { quantise_fast_avx2(values, lo, range, out) };
+        }
     }
     quantise_fast_plain(values, lo, range, out)
+}
+
+/// [`quantise_fast`] with AVX-512: as [`quantise_fast_avx2`] on 16 lanes, the boundary
+/// test in a mask register and the levels narrowed to bytes by one instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn quantise_fast_avx512(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let n = values.len().min(out.len());
+    let blocks = n / 32;
+    let inv = 255.0f32 / range;
+    let (v_lo, v_inv) = (_mm512_set1_ps(lo), _mm512_set1_ps(inv));
+    let rounder = _mm512_set1_ps(ROUNDER);
+    let limit = _mm512_set1_ps(0.5 - GUARD);
+    let exponent = _mm512_set1_epi32(ROUNDER.to_bits() as i32);
+    let (xs, _) = values[..blocks * 32].as_chunks::<32>();
+    let (os, _) = out[..blocks * 32].as_chunks_mut::<32>();
+    for (x, o) in xs.iter().zip(os) {
+        let mut near = 0u32;
+        for half in 0..2 {
+            // SAFETY: reads 16 of the 32 values of `x` and writes 16 of the 32 bytes of
+            // `o` (unaligned access is allowed).
+            unsafe {
+                let v = _mm512_loadu_ps(x.as_ptr().add(16 * half));
+                let a = _mm512_mul_ps(_mm512_sub_ps(v, v_lo), v_inv);
+                let t = _mm512_add_ps(a, rounder);
+                let r = _mm512_sub_ps(t, rounder);
+                let d = _mm512_abs_ps(_mm512_sub_ps(a, r));
+                let m = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(d, limit);
+                near |= (m as u32) << (16 * half);
+                // t = 2^23 + level: the level is the low mantissa bits
+                let level = _mm512_sub_epi32(_mm512_castps_si512(t), exponent);
+                let bytes = _mm512_cvtepi32_epi8(level);
+                _mm_storeu_si128(o.as_mut_ptr().add(16 * half) as *mut __m128i, bytes);
+            }
+        }
+        while near != 0 {
+            let k = near.trailing_zeros() as usize;
+            near &= near - 1;
+            o[k] = round_even_small(((x[k] - lo) / range) * 255.0) as u8;
+        }
+    }
+    quantise_fast_plain(&values[blocks * 32..n], lo, range, &mut out[blocks * 32..n]);
 }
 
 /// [`quantise_fast`] with AVX2 intrinsics: the same operations as
@@ -517,6 +566,12 @@ mod tests {
             assert_eq!(a, b, "range {lo}..{hi}");
             quantise_fast_plain(&values, lo, range, &mut b);
             assert_eq!(a, b, "plain form, range {lo}..{hi}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                unsafe { quantise_fast_avx2(&values, lo, range, &mut b) };
+                assert_eq!(a, b, "AVX2 form, range {lo}..{hi}");
+            }
         }
     }
 
