@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::simd::avx2_dispatch;
+use super::simd::{avx2_dispatch, avx512_dispatch};
 
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
 fn pole() -> f64 {
@@ -137,7 +137,7 @@ pub fn prefilter_line(c: &mut [f64]) {
 /// interleaved, so the multiply–add latency of one line hides behind the others.
 pub const LINE_BLOCK: usize = 8;
 
-avx2_dispatch! {
+avx512_dispatch! {
     /// Prefilters [`LINE_BLOCK`] lines (`block`, `width` values each) and evaluates them at
     /// the horizontal taps into `out` ([`LINE_BLOCK`] rows of `taps.m` values), without
     /// writing the coefficients back: while the lines are still interleaved in `scratch`,
@@ -170,8 +170,39 @@ pub fn prefilter_interpolate_lines_plain(
     padded[0] = padded[2];
     padded[n + 1] = padded[n - 1];
     padded[n + 2] = padded[n - 2];
-    let padded: &[[f64; L]] = padded;
-    let outputs: &mut [[f64; L]] = as_lanes(interleaved);
+    taps_to_rows(padded, taps, out, interleaved);
+}
+
+/// Evaluates the [`LINE_BLOCK`] interleaved, padded coefficient lines `padded` at the
+/// horizontal taps into `out` ([`LINE_BLOCK`] rows of `taps.m` values): with AVX2 by
+/// [`taps_to_rows_avx2`], else through the interleaved scratch `interleaved`.
+#[inline(always)]
+fn taps_to_rows(
+    padded: &[[f64; LINE_BLOCK]],
+    taps: &AxisTaps,
+    out: &mut [f64],
+    interleaved: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { taps_to_rows_avx2(padded, taps, out) };
+    }
+    taps_to_rows_plain(padded, taps, out, interleaved)
+}
+
+/// The plain form of [`taps_to_rows`]: each output as one 8-lane array expression into
+/// `interleaved`, then [`deinterleave`].
+#[inline(always)]
+fn taps_to_rows_plain(
+    padded: &[[f64; LINE_BLOCK]],
+    taps: &AxisTaps,
+    out: &mut [f64],
+    interleaved: &mut [f64],
+) {
+    const L: usize = LINE_BLOCK;
+    let m = taps.m;
+    let outputs: &mut [[f64; L]] = as_lanes(&mut interleaved[..m * L]);
     for ((v, &s), w) in outputs.iter_mut().zip(&taps.start).zip(&taps.weight) {
         let s = s as usize;
         if let Some(&[c0, c1, c2, c3]) = padded.get(s..s + 4) {
@@ -181,6 +212,81 @@ pub fn prefilter_interpolate_lines_plain(
         }
     }
     deinterleave(interleaved, m, out);
+}
+
+/// The horizontal taps of [`prefilter_interpolate_lines`] with AVX2, written straight
+/// into the [`LINE_BLOCK`] output rows: four outputs (of all eight lines) are made in
+/// registers, then turned into four values of each line by two 4 × 4 transposes, with
+/// no interleaved buffer in between. The same products and sums, in the same order, as
+/// the plain form.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn taps_to_rows_avx2(padded: &[[f64; LINE_BLOCK]], taps: &AxisTaps, out: &mut [f64]) {
+    use std::arch::x86_64::*;
+    const L: usize = LINE_BLOCK;
+    let m = taps.m;
+    assert!(out.len() >= m * L && taps.start.len() >= m && taps.weight.len() >= m);
+    // the starts never decrease: the last output's taps are the furthest right
+    assert!(m == 0 || taps.start[m - 1] as usize + 4 <= padded.len());
+    let base = padded.as_ptr() as *const f64;
+    // one output of all lines: lines 0–3 and 4–7
+    let output = |j: usize| {
+        let s = taps.start[j] as usize;
+        let w = taps.weight[j];
+        // SAFETY: s + 4 ≤ padded.len() (asserted above for the largest s); each group
+        // holds L = 8 values, loaded as two halves (unaligned access is allowed).
+        unsafe {
+            let c = |t: usize, half: usize| _mm256_loadu_pd(base.add((s + t) * L + 4 * half));
+            let half = |h: usize| {
+                let mut v = _mm256_mul_pd(_mm256_set1_pd(w[0]), c(0, h));
+                v = _mm256_add_pd(v, _mm256_mul_pd(_mm256_set1_pd(w[1]), c(1, h)));
+                v = _mm256_add_pd(v, _mm256_mul_pd(_mm256_set1_pd(w[2]), c(2, h)));
+                _mm256_add_pd(v, _mm256_mul_pd(_mm256_set1_pd(w[3]), c(3, h)))
+            };
+            (half(0), half(1))
+        }
+    };
+    let transpose = |r: [__m256d; 4]| {
+        let t0 = _mm256_unpacklo_pd(r[0], r[1]);
+        let t1 = _mm256_unpackhi_pd(r[0], r[1]);
+        let t2 = _mm256_unpacklo_pd(r[2], r[3]);
+        let t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        [
+            _mm256_permute2f128_pd::<0x20>(t0, t2),
+            _mm256_permute2f128_pd::<0x20>(t1, t3),
+            _mm256_permute2f128_pd::<0x31>(t0, t2),
+            _mm256_permute2f128_pd::<0x31>(t1, t3),
+        ]
+    };
+    let quads = m / 4;
+    for q in 0..quads {
+        let x = 4 * q;
+        let (a0, b0) = output(x);
+        let (a1, b1) = output(x + 1);
+        let (a2, b2) = output(x + 2);
+        let (a3, b3) = output(x + 3);
+        for (h, rows) in [transpose([a0, a1, a2, a3]), transpose([b0, b1, b2, b3])]
+            .into_iter()
+            .enumerate()
+        {
+            for (k, v) in rows.into_iter().enumerate() {
+                // SAFETY: line 4h + k, positions x..x+4 ≤ m, within `out` (asserted).
+                unsafe { _mm256_storeu_pd(out.as_mut_ptr().add((4 * h + k) * m + x), v) };
+            }
+        }
+    }
+    for j in quads * 4..m {
+        let (a, b) = output(j);
+        let mut v = [0f64; L];
+        // SAFETY: `v` holds 8 values.
+        unsafe {
+            _mm256_storeu_pd(v.as_mut_ptr(), a);
+            _mm256_storeu_pd(v.as_mut_ptr().add(4), b);
+        }
+        for (k, v) in v.into_iter().enumerate() {
+            out[k * m + j] = v;
+        }
+    }
 }
 
 /// The prefilter recursions (mirror initialisation, causal, anti-causal) on
@@ -229,10 +335,62 @@ fn prefilter_lanes(cols: &mut [[f64; LINE_BLOCK]], z: f64) {
 }
 
 /// Writes the [`LINE_BLOCK`] lines of `block` (`n` values each) times `g` into `lanes`
-/// interleaved (`[x][line]`), by 4 × 4 transposes (which the compiler turns into vector
-/// shuffles).
+/// interleaved (`[x][line]`), by 4 × 4 transposes (AVX2 shuffles when the CPU has them).
 #[inline(always)]
 fn interleave(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { interleave_avx2(block, n, lanes, g) };
+    }
+    interleave_plain(block, n, lanes, g)
+}
+
+/// [`interleave`] with explicit AVX2 4 × 4 transposes (unpack, then swap 128-bit
+/// halves); the same products, only moved.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn interleave_avx2(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
+    use std::arch::x86_64::*;
+    const L: usize = LINE_BLOCK;
+    assert!(block.len() >= n * L && lanes.len() >= n * L);
+    let quads = n / 4;
+    let gv = _mm256_set1_pd(g);
+    for half in 0..L / 4 {
+        for q in 0..quads {
+            let x = 4 * q;
+            // SAFETY: reads positions x..x+4 of lines 4·half..4·half+4 (x + 4 ≤ n) and
+            // writes lanes (x+j)·L + 4·half .. +4 (within n·L), unaligned access allowed.
+            unsafe {
+                let r = |k: usize| _mm256_loadu_pd(block.as_ptr().add((half * 4 + k) * n + x));
+                let (r0, r1, r2, r3) = (r(0), r(1), r(2), r(3));
+                let t0 = _mm256_unpacklo_pd(r0, r1);
+                let t1 = _mm256_unpackhi_pd(r0, r1);
+                let t2 = _mm256_unpacklo_pd(r2, r3);
+                let t3 = _mm256_unpackhi_pd(r2, r3);
+                let o = [
+                    _mm256_permute2f128_pd::<0x20>(t0, t2),
+                    _mm256_permute2f128_pd::<0x20>(t1, t3),
+                    _mm256_permute2f128_pd::<0x31>(t0, t2),
+                    _mm256_permute2f128_pd::<0x31>(t1, t3),
+                ];
+                for (j, o) in o.into_iter().enumerate() {
+                    let dst = lanes.as_mut_ptr().add((x + j) * L + half * 4);
+                    _mm256_storeu_pd(dst, _mm256_mul_pd(o, gv));
+                }
+            }
+        }
+        for x in quads * 4..n {
+            for k in 0..4 {
+                lanes[x * L + half * 4 + k] = block[(half * 4 + k) * n + x] * g;
+            }
+        }
+    }
+}
+
+/// The plain form of [`interleave`].
+#[inline(always)]
+fn interleave_plain(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
     const L: usize = LINE_BLOCK;
     let quads = n / 4;
     for half in 0..L / 4 {
@@ -257,7 +415,8 @@ fn interleave(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
 }
 
 /// The inverse of [`interleave`] (without the factor): `[x][line]` into
-/// [`LINE_BLOCK`] lines of `m` values.
+/// [`LINE_BLOCK`] lines of `m` values (the plain path's; with AVX2 the taps write the
+/// lines directly, see [`taps_to_rows_avx2`]).
 #[inline(always)]
 fn deinterleave(lanes: &[f64], m: usize, out: &mut [f64]) {
     const L: usize = LINE_BLOCK;
@@ -973,6 +1132,37 @@ mod tests {
         padded.extend_from_slice(&[p[width - 2], p[width - 3]]);
         eval_taps_plain(&padded, &taps.start, &taps.weight, &mut y);
         assert_eq!(x, y);
+    }
+
+    #[test]
+    fn vector_taps_equal_plain_taps() {
+        for width in [4usize, 5, 37, 301] {
+            let taps = AxisTaps::new(width, 2 * width);
+            let padded: Vec<[f64; LINE_BLOCK]> = (0..width + 3)
+                .map(|p| std::array::from_fn(|k| ((p * 7919 + k * 104729) % 9973) as f64 - 4000.5))
+                .collect();
+            let mut plain = vec![0.0; 2 * width * LINE_BLOCK];
+            let mut scratch = vec![0.0; 2 * width * LINE_BLOCK];
+            taps_to_rows_plain(&padded, &taps, &mut plain, &mut scratch);
+            let mut got = vec![0.0; plain.len()];
+            taps_to_rows(&padded, &taps, &mut got, &mut scratch);
+            assert_eq!(got, plain, "width {width}");
+        }
+    }
+
+    #[test]
+    fn transposes_equal_plain_moves() {
+        for n in [4usize, 7, 64, 301] {
+            let block: Vec<f64> = (0..n * LINE_BLOCK).map(|i| i as f64 * 0.5 - 3.0).collect();
+            let (mut a, mut b) = (vec![0.0; n * LINE_BLOCK], vec![0.0; n * LINE_BLOCK]);
+            interleave(&block, n, &mut a, 6.0);
+            interleave_plain(&block, n, &mut b, 6.0);
+            assert_eq!(a, b, "interleave {n}");
+            let mut c = vec![0.0; n * LINE_BLOCK];
+            deinterleave(&a, n, &mut c);
+            let scaled: Vec<f64> = block.iter().map(|v| v * 6.0).collect();
+            assert_eq!(c, scaled, "round trip {n}");
+        }
     }
 
     #[test]
