@@ -408,33 +408,34 @@ pub fn map_by_steps_plain(levels: &[u8], base: u8, thresholds: &[u8], out: &mut 
     }
 }
 
-/// Histogram of gray levels, counted into four interleaved sub-histograms (a document-like
-/// frame is dominated by one level; one table would serialise on that counter).
+/// Sub-histograms counted in turn by [`histogram`].
+const SUB_HISTOGRAMS: usize = 8;
+
+/// Histogram of gray levels, counted into [`SUB_HISTOGRAMS`] interleaved sub-histograms: a
+/// document-like frame is dominated by one level, and one table would serialise on that
+/// counter (each increment waits for the previous one's store); eight tables keep eight
+/// increments in flight.
 pub fn histogram(levels: &[u8], hist: &mut [u64; 256]) {
-    let mut sub = [[0u32; 256]; 4];
-    let flush = |sub: &mut [[u32; 256]; 4], hist: &mut [u64; 256]| {
+    const K: usize = SUB_HISTOGRAMS;
+    let mut sub = [[0u32; 256]; K];
+    hist.fill(0);
+    // u32 counters: flush well before 2^32 per sub-histogram
+    for block in levels.chunks(1 << 30) {
+        let (groups, rest) = block.as_chunks::<K>();
+        for q in groups {
+            for (s, &v) in sub.iter_mut().zip(q) {
+                s[v as usize] += 1;
+            }
+        }
+        for &v in rest {
+            sub[0][v as usize] += 1;
+        }
         for s in sub.iter_mut() {
             for (h, c) in hist.iter_mut().zip(s.iter_mut()) {
                 *h += *c as u64;
                 *c = 0;
             }
         }
-    };
-    hist.fill(0);
-    // u32 counters: flush well before 2^32 per sub-histogram
-    for block in levels.chunks(1 << 30) {
-        let quads = block.chunks_exact(4);
-        let rest = quads.remainder();
-        for q in quads {
-            sub[0][q[0] as usize] += 1;
-            sub[1][q[1] as usize] += 1;
-            sub[2][q[2] as usize] += 1;
-            sub[3][q[3] as usize] += 1;
-        }
-        for &v in rest {
-            sub[0][v as usize] += 1;
-        }
-        flush(&mut sub, hist);
     }
 }
 
