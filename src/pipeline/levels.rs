@@ -336,7 +336,10 @@ pub fn map_by_steps(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) 
     #[cfg(target_arch = "x86_64")]
     {
         let n = out.len().min(levels.len());
-        let done = if std::arch::is_x86_feature_detected!("avx2") {
+        let done = if std::arch::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the CPU has AVX-512BW (checked just above).
+            unsafe { map_by_steps_avx512(&levels[..n], base, thresholds, &mut out[..n]) }
+        } else if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
             unsafe { map_by_steps_avx2(&levels[..n], base, thresholds, &mut out[..n]) }
         } else {
@@ -372,6 +375,32 @@ fn map_by_steps_avx2(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8])
         }
     }
     blocks.len().min(out_blocks.len()) * 32
+}
+
+/// [`map_by_steps`] on the whole 64-pixel blocks of `levels` with AVX-512BW (a compare
+/// into a mask and a masked add per threshold); returns the pixels done.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+fn map_by_steps_avx512(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) -> usize {
+    use std::arch::x86_64::*;
+    let (blocks, _) = levels.as_chunks::<64>();
+    let (out_blocks, _) = out.as_chunks_mut::<64>();
+    let base = _mm512_set1_epi8(base as i8);
+    let one = _mm512_set1_epi8(1);
+    for (o, v) in out_blocks.iter_mut().zip(blocks) {
+        // SAFETY: the load and the store cover exactly the 64 bytes of `v` and `o`
+        // (unaligned access is allowed).
+        unsafe {
+            let x = _mm512_loadu_si512(v.as_ptr() as *const __m512i);
+            let mut acc = base;
+            for &t in thresholds {
+                let ge = _mm512_cmpge_epu8_mask(x, _mm512_set1_epi8(t as i8));
+                acc = _mm512_mask_add_epi8(acc, ge, acc, one);
+            }
+            _mm512_storeu_si512(o.as_mut_ptr() as *mut __m512i, acc);
+        }
+    }
+    blocks.len().min(out_blocks.len()) * 64
 }
 
 /// [`map_by_steps`] with SSE2, 16 pixels at a time, the rest by the plain form.
@@ -516,6 +545,13 @@ mod tests {
                     let mut sse2 = vec![0u8; levels.len()];
                     map_by_steps_sse2(&levels, base, &t[..n], &mut sse2);
                     assert_eq!(sse2, expect, "SSE2, {bounds:?}");
+                    if std::arch::is_x86_feature_detected!("avx2") {
+                        let mut avx2 = vec![0u8; levels.len()];
+                        // SAFETY: the CPU has AVX2 (checked just above).
+                        let done = unsafe { map_by_steps_avx2(&levels, base, &t[..n], &mut avx2) };
+                        map_by_steps_sse2(&levels[done..], base, &t[..n], &mut avx2[done..]);
+                        assert_eq!(avx2, expect, "AVX2, {bounds:?}");
+                    }
                 }
             }
         }
