@@ -162,50 +162,105 @@ pub fn prefilter_interpolate_lines_plain(
     // then the interleaved outputs
     scratch.resize((n + 3) * L + m * L, 0.0);
     let (lanes, interleaved) = scratch.split_at_mut((n + 3) * L);
-    let z = pole();
-    let g = gain(z);
-    interleave(block, n, &mut lanes[L..(n + 1) * L], g);
-    let padded: &mut [[f64; L]] = as_lanes(lanes);
-    prefilter_lanes(&mut padded[1..n + 1], z);
-    padded[0] = padded[2];
-    padded[n + 1] = padded[n - 1];
-    padded[n + 2] = padded[n - 2];
-    taps_to_rows(padded, taps, out, interleaved);
+    prefilter_group::<L>(block, n, lanes);
+    taps_to_rows(lanes, L, 0, taps, out, interleaved);
 }
 
-/// Evaluates the [`LINE_BLOCK`] interleaved, padded coefficient lines `padded` at the
-/// horizontal taps into `out` ([`LINE_BLOCK`] rows of `taps.m` values): with AVX2 by
-/// [`taps_to_rows_avx2`], else through the interleaved scratch `interleaved`.
+/// Lines prefiltered together by [`prefilter_interpolate_line_pairs`]: two groups of
+/// [`LINE_BLOCK`], so that the recursions (a multiply and an add per step, each waiting
+/// for the last) have twice the independent work per step.
+pub const PAIR_BLOCK: usize = 2 * LINE_BLOCK;
+
+avx512_dispatch! {
+    /// [`prefilter_interpolate_lines`] on [`PAIR_BLOCK`] lines at once: the first
+    /// [`LINE_BLOCK`] lines' outputs go to `out_a`, the others' to `out_b`. The same bits
+    /// as two calls of [`prefilter_interpolate_lines`].
+    pub fn prefilter_interpolate_line_pairs(block: &[f64], taps: &AxisTaps, out_a: &mut [f64], out_b: &mut [f64], scratch: &mut Vec<f64>) => prefilter_interpolate_line_pairs_plain
+}
+
+/// The plain form of [`prefilter_interpolate_line_pairs`].
+#[inline(always)]
+pub fn prefilter_interpolate_line_pairs_plain(
+    block: &[f64],
+    taps: &AxisTaps,
+    out_a: &mut [f64],
+    out_b: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    const P: usize = PAIR_BLOCK;
+    const L: usize = LINE_BLOCK;
+    let n = taps.n;
+    let m = taps.m;
+    assert!(block.len() == n * P && out_a.len() == m * L && out_b.len() == m * L && n >= 4);
+    scratch.resize((n + 3) * P + m * L, 0.0);
+    let (lanes, interleaved) = scratch.split_at_mut((n + 3) * P);
+    prefilter_group::<P>(block, n, lanes);
+    taps_to_rows(lanes, P, 0, taps, out_a, interleaved);
+    taps_to_rows(lanes, P, L, taps, out_b, interleaved);
+}
+
+/// Interleaves the `L` lines of `block` (`n ≥ 4` values each) times the gain into
+/// `padded` (`(n + 3) · L` values) as `padded[p][line]` at padded position `p = column +
+/// 1`, prefilters them there, and fills the mirrored neighbours (`p = 0`, `n + 1`,
+/// `n + 2`): the four taps of every output are then four consecutive groups.
+#[inline(always)]
+fn prefilter_group<const L: usize>(block: &[f64], n: usize, padded: &mut [f64]) {
+    let z = pole();
+    interleave::<L>(block, n, &mut padded[L..(n + 1) * L], gain(z));
+    let (lanes, _) = padded.as_chunks_mut::<L>();
+    prefilter_lanes::<L>(&mut lanes[1..n + 1], z);
+    lanes[0] = lanes[2];
+    lanes[n + 1] = lanes[n - 1];
+    lanes[n + 2] = lanes[n - 2];
+}
+
+/// Evaluates [`LINE_BLOCK`] interleaved, padded coefficient lines at the horizontal taps
+/// into `out` ([`LINE_BLOCK`] rows of `taps.m` values). The lines are lanes `offset ..
+/// offset + LINE_BLOCK` of `padded`, `stride` values a position (as [`prefilter_group`]
+/// leaves them). With AVX2 by [`taps_to_rows_avx2`], else through the interleaved scratch
+/// `interleaved`.
 #[inline(always)]
 fn taps_to_rows(
-    padded: &[[f64; LINE_BLOCK]],
+    padded: &[f64],
+    stride: usize,
+    offset: usize,
     taps: &AxisTaps,
     out: &mut [f64],
     interleaved: &mut [f64],
 ) {
+    assert!(offset + LINE_BLOCK <= stride);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { taps_to_rows_avx2(padded, taps, out) };
+        return unsafe { taps_to_rows_avx2(padded, stride, offset, taps, out) };
     }
-    taps_to_rows_plain(padded, taps, out, interleaved)
+    taps_to_rows_plain(padded, stride, offset, taps, out, interleaved)
 }
 
 /// The plain form of [`taps_to_rows`]: each output as one 8-lane array expression into
 /// `interleaved`, then [`deinterleave`].
 #[inline(always)]
 fn taps_to_rows_plain(
-    padded: &[[f64; LINE_BLOCK]],
+    padded: &[f64],
+    stride: usize,
+    offset: usize,
     taps: &AxisTaps,
     out: &mut [f64],
     interleaved: &mut [f64],
 ) {
     const L: usize = LINE_BLOCK;
     let m = taps.m;
+    let group = |p: usize| -> Option<[f64; L]> {
+        padded
+            .get(p * stride + offset..p * stride + offset + L)
+            .and_then(|g| g.try_into().ok())
+    };
     let outputs: &mut [[f64; L]] = as_lanes(&mut interleaved[..m * L]);
     for ((v, &s), w) in outputs.iter_mut().zip(&taps.start).zip(&taps.weight) {
         let s = s as usize;
-        if let Some(&[c0, c1, c2, c3]) = padded.get(s..s + 4) {
+        if let (Some(c0), Some(c1), Some(c2), Some(c3)) =
+            (group(s), group(s + 1), group(s + 2), group(s + 3))
+        {
             let [w0, w1, w2, w3] = *w;
             // whole-array form: the compiler keeps the eight lanes in vector registers
             *v = std::array::from_fn(|k| w0 * c0[k] + w1 * c1[k] + w2 * c2[k] + w3 * c3[k]);
@@ -221,22 +276,30 @@ fn taps_to_rows_plain(
 /// the plain form.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn taps_to_rows_avx2(padded: &[[f64; LINE_BLOCK]], taps: &AxisTaps, out: &mut [f64]) {
+fn taps_to_rows_avx2(
+    padded: &[f64],
+    stride: usize,
+    offset: usize,
+    taps: &AxisTaps,
+    out: &mut [f64],
+) {
     use std::arch::x86_64::*;
     const L: usize = LINE_BLOCK;
     let m = taps.m;
     assert!(out.len() >= m * L && taps.start.len() >= m && taps.weight.len() >= m);
     // the starts never decrease: the last output's taps are the furthest right
-    assert!(m == 0 || taps.start[m - 1] as usize + 4 <= padded.len());
-    let base = padded.as_ptr() as *const f64;
+    assert!(offset + L <= stride);
+    assert!(m == 0 || (taps.start[m - 1] as usize + 4) * stride <= padded.len());
+    let base = padded.as_ptr().wrapping_add(offset);
     // one output of all lines: lines 0–3 and 4–7
     let output = |j: usize| {
         let s = taps.start[j] as usize;
         let w = taps.weight[j];
-        // SAFETY: s + 4 ≤ padded.len() (asserted above for the largest s); each group
-        // holds L = 8 values, loaded as two halves (unaligned access is allowed).
+        // SAFETY: (s + 4) · stride ≤ padded.len() (asserted above for the largest s) and
+        // offset + 8 ≤ stride: the eight lanes of each of the four positions are inside
+        // `padded`, loaded as two halves (unaligned access is allowed).
         unsafe {
-            let c = |t: usize, half: usize| _mm256_loadu_pd(base.add((s + t) * L + 4 * half));
+            let c = |t: usize, half: usize| _mm256_loadu_pd(base.add((s + t) * stride + 4 * half));
             let half = |h: usize| {
                 let mut v = _mm256_mul_pd(_mm256_set1_pd(w[0]), c(0, h));
                 v = _mm256_add_pd(v, _mm256_mul_pd(_mm256_set1_pd(w[1]), c(1, h)));
@@ -293,8 +356,7 @@ fn taps_to_rows_avx2(padded: &[[f64; LINE_BLOCK]], taps: &AxisTaps, out: &mut [f
 /// [`LINE_BLOCK`] interleaved lines at once, `cols[x][line]`, the gain already applied:
 /// the same operations as [`prefilter_line`] on each line.
 #[inline(always)]
-fn prefilter_lanes(cols: &mut [[f64; LINE_BLOCK]], z: f64) {
-    const L: usize = LINE_BLOCK;
+fn prefilter_lanes<const L: usize>(cols: &mut [[f64; L]], z: f64) {
     let n = cols.len();
     let z_n1 = z.powi(n as i32 - 1);
     let mut c0 = [0.0f64; L];
@@ -337,22 +399,21 @@ fn prefilter_lanes(cols: &mut [[f64; LINE_BLOCK]], z: f64) {
 /// Writes the [`LINE_BLOCK`] lines of `block` (`n` values each) times `g` into `lanes`
 /// interleaved (`[x][line]`), by 4 × 4 transposes (AVX2 shuffles when the CPU has them).
 #[inline(always)]
-fn interleave(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
+fn interleave<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { interleave_avx2(block, n, lanes, g) };
+        return unsafe { interleave_avx2::<L>(block, n, lanes, g) };
     }
-    interleave_plain(block, n, lanes, g)
+    interleave_plain::<L>(block, n, lanes, g)
 }
 
 /// [`interleave`] with explicit AVX2 4 × 4 transposes (unpack, then swap 128-bit
 /// halves); the same products, only moved.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn interleave_avx2(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
+fn interleave_avx2<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
     use std::arch::x86_64::*;
-    const L: usize = LINE_BLOCK;
     assert!(block.len() >= n * L && lanes.len() >= n * L);
     let quads = n / 4;
     let gv = _mm256_set1_pd(g);
@@ -390,8 +451,7 @@ fn interleave_avx2(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
 
 /// The plain form of [`interleave`].
 #[inline(always)]
-fn interleave_plain(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
-    const L: usize = LINE_BLOCK;
+fn interleave_plain<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
     let quads = n / 4;
     for half in 0..L / 4 {
         let line = |k: usize| &block[(half * 4 + k) * n..(half * 4 + k + 1) * n];
@@ -821,9 +881,23 @@ struct ThreadScratch {
 }
 
 /// Horizontally interpolated rows kept per band: the vertical taps of one output row span
-/// at most four consecutive rows, and rows are made [`LINE_BLOCK`] at a time, so two
-/// blocks always hold them. The ring stays in L2 (16 × 3840 × 8 bytes at 1080p).
-pub const RING_ROWS: usize = 2 * LINE_BLOCK;
+/// at most four consecutive rows, and rows are made up to [`PAIR_BLOCK`] at a time, so
+/// three blocks of [`LINE_BLOCK`] always hold them. The ring stays in L2 (24 × 3840 × 8
+/// bytes at 1080p).
+pub const RING_ROWS: usize = 3 * LINE_BLOCK;
+
+/// Two disjoint `len`-value regions of `buf`, at offsets `a` and `b`.
+fn two_regions(buf: &mut [f64], a: usize, b: usize, len: usize) -> (&mut [f64], &mut [f64]) {
+    assert!(a + len <= b || b + len <= a);
+    if a < b {
+        let (x, y) = buf.split_at_mut(b);
+        (&mut x[a..a + len], &mut y[..len])
+    } else {
+        let (x, y) = buf.split_at_mut(a);
+        let (rb, ra) = (&mut x[b..b + len], &mut y[..len]);
+        (ra, rb)
+    }
+}
 
 /// Output-row bands per pool thread in the zoom's last pass (a band recomputes up to
 /// a block of interpolated rows at its start and end).
@@ -854,6 +928,11 @@ fn zoom_band(
         .flat_map(|i| ct.index[i])
         .min()
         .unwrap_or(0) as usize;
+    // one past the last interpolated row this band needs
+    let end = (o0..o0 + dst.len() / ow)
+        .flat_map(|i| ct.index[i])
+        .max()
+        .map_or(0, |r| r as usize + 1);
     let slot_of = |r: usize| (r - first) % RING_ROWS;
     let mut next = first;
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
@@ -863,7 +942,15 @@ fn zoom_band(
         let need = idx.iter().max().map_or(0, |&r| r as usize + 1);
         while next < need {
             let at = slot_of(next) * ow;
-            if next + LINE_BLOCK <= height && width >= 4 {
+            if next + PAIR_BLOCK <= end && width >= 4 {
+                // two blocks at once (both needed by this band): twice the independent
+                // work per recursion step
+                let block = &coeff[next * width..(next + PAIR_BLOCK) * width];
+                let bt = slot_of(next + LINE_BLOCK) * ow;
+                let (a, b) = two_regions(ring, at, bt, LINE_BLOCK * ow);
+                prefilter_interpolate_line_pairs(block, rt, a, b, lanes);
+                next += PAIR_BLOCK;
+            } else if next + LINE_BLOCK <= height && width >= 4 {
                 let block = &coeff[next * width..(next + LINE_BLOCK) * width];
                 prefilter_interpolate_lines(block, rt, &mut ring[at..at + LINE_BLOCK * ow], lanes);
                 next += LINE_BLOCK;
@@ -956,7 +1043,7 @@ impl Zoom {
         for s in self.scratch.iter_mut() {
             let s = s.get_mut().unwrap_or_else(|p| p.into_inner());
             s.lanes
-                .resize((width + 3) * LINE_BLOCK + ow * LINE_BLOCK, 0.0);
+                .resize((width + 3) * PAIR_BLOCK + ow * LINE_BLOCK, 0.0);
             // (`reserve` counts from the length: clear first, both are refilled before use)
             s.padded.clear();
             s.padded.reserve(width + 3);
@@ -1163,15 +1250,18 @@ mod tests {
     fn vector_taps_equal_plain_taps() {
         for width in [4usize, 5, 37, 301] {
             let taps = AxisTaps::new(width, 2 * width);
-            let padded: Vec<[f64; LINE_BLOCK]> = (0..width + 3)
-                .map(|p| std::array::from_fn(|k| ((p * 7919 + k * 104729) % 9973) as f64 - 4000.5))
+            // lanes of a pair layout (stride 16): both halves, vector and plain
+            let padded: Vec<f64> = (0..(width + 3) * PAIR_BLOCK)
+                .map(|i| ((i * 7919 + 104729) % 9973) as f64 - 4000.5)
                 .collect();
-            let mut plain = vec![0.0; 2 * width * LINE_BLOCK];
-            let mut scratch = vec![0.0; 2 * width * LINE_BLOCK];
-            taps_to_rows_plain(&padded, &taps, &mut plain, &mut scratch);
-            let mut got = vec![0.0; plain.len()];
-            taps_to_rows(&padded, &taps, &mut got, &mut scratch);
-            assert_eq!(got, plain, "width {width}");
+            for offset in [0, LINE_BLOCK] {
+                let mut plain = vec![0.0; 2 * width * LINE_BLOCK];
+                let mut scratch = vec![0.0; 2 * width * LINE_BLOCK];
+                taps_to_rows_plain(&padded, PAIR_BLOCK, offset, &taps, &mut plain, &mut scratch);
+                let mut got = vec![0.0; plain.len()];
+                taps_to_rows(&padded, PAIR_BLOCK, offset, &taps, &mut got, &mut scratch);
+                assert_eq!(got, plain, "width {width}, offset {offset}");
+            }
         }
     }
 
@@ -1180,13 +1270,43 @@ mod tests {
         for n in [4usize, 7, 64, 301] {
             let block: Vec<f64> = (0..n * LINE_BLOCK).map(|i| i as f64 * 0.5 - 3.0).collect();
             let (mut a, mut b) = (vec![0.0; n * LINE_BLOCK], vec![0.0; n * LINE_BLOCK]);
-            interleave(&block, n, &mut a, 6.0);
-            interleave_plain(&block, n, &mut b, 6.0);
+            interleave::<LINE_BLOCK>(&block, n, &mut a, 6.0);
+            interleave_plain::<LINE_BLOCK>(&block, n, &mut b, 6.0);
             assert_eq!(a, b, "interleave {n}");
+            let wide: Vec<f64> = (0..n * PAIR_BLOCK).map(|i| i as f64 - 7.0).collect();
+            let (mut c, mut d) = (vec![0.0; n * PAIR_BLOCK], vec![0.0; n * PAIR_BLOCK]);
+            interleave::<PAIR_BLOCK>(&wide, n, &mut c, 6.0);
+            interleave_plain::<PAIR_BLOCK>(&wide, n, &mut d, 6.0);
+            assert_eq!(c, d, "interleave pairs {n}");
             let mut c = vec![0.0; n * LINE_BLOCK];
             deinterleave(&a, n, &mut c);
             let scaled: Vec<f64> = block.iter().map(|v| v * 6.0).collect();
             assert_eq!(c, scaled, "round trip {n}");
+        }
+    }
+
+    #[test]
+    fn line_pairs_equal_two_line_blocks() {
+        for width in [4usize, 5, 37, 300] {
+            let data: Vec<f64> = (0..width * PAIR_BLOCK)
+                .map(|i| ((i * 104729) % 9973) as f64 * 0.01 - 30.0)
+                .collect();
+            let taps = AxisTaps::new(width, 2 * width);
+            let m = taps.m * LINE_BLOCK;
+            let mut expect = vec![0.0; 2 * m];
+            let (ea, eb) = expect.split_at_mut(m);
+            prefilter_interpolate_lines(&data[..width * LINE_BLOCK], &taps, ea, &mut Vec::new());
+            prefilter_interpolate_lines(&data[width * LINE_BLOCK..], &taps, eb, &mut Vec::new());
+            for plain in [false, true] {
+                let mut got = vec![0.0; 2 * m];
+                let (a, b) = got.split_at_mut(m);
+                if plain {
+                    prefilter_interpolate_line_pairs_plain(&data, &taps, a, b, &mut Vec::new());
+                } else {
+                    prefilter_interpolate_line_pairs(&data, &taps, a, b, &mut Vec::new());
+                }
+                assert_eq!(got, expect, "width {width}, plain {plain}");
+            }
         }
     }
 
