@@ -352,9 +352,9 @@ fn taps_to_rows_avx2(
     }
 }
 
-/// The prefilter recursions (mirror initialisation, causal, anti-causal) on
-/// [`LINE_BLOCK`] interleaved lines at once, `cols[x][line]`, the gain already applied:
-/// the same operations as [`prefilter_line`] on each line.
+/// The prefilter recursions (mirror initialisation, causal, anti-causal) on `L`
+/// interleaved lines at once, `cols[x][line]`, the gain already applied: the same
+/// operations as [`prefilter_line`] on each line.
 #[inline(always)]
 fn prefilter_lanes<const L: usize>(cols: &mut [[f64; L]], z: f64) {
     let n = cols.len();
@@ -396,8 +396,9 @@ fn prefilter_lanes<const L: usize>(cols: &mut [[f64; L]], z: f64) {
     }
 }
 
-/// Writes the [`LINE_BLOCK`] lines of `block` (`n` values each) times `g` into `lanes`
-/// interleaved (`[x][line]`), by 4 × 4 transposes (AVX2 shuffles when the CPU has them).
+/// Writes the `L` lines of `block` (`n` values each, `L` a multiple of 4) times `g` into
+/// `lanes` interleaved (`[x][line]`), by 4 × 4 transposes (AVX2 shuffles when the CPU has
+/// them).
 #[inline(always)]
 fn interleave<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
     #[cfg(target_arch = "x86_64")]
@@ -645,12 +646,11 @@ unsafe fn prefilter_column_band_plain(plane: Plane, rows: usize, x0: usize, acc:
 }
 
 /// One causal step of the column prefilter across a band: `cur = cur · g + z · prev`.
-/// (A function of two slices: its arguments do not alias, so the compiler vectorises the
-/// loop without a run-time overlap check, which rows of one plane made it fail.)
+/// Written on four-lane arrays (each read whole, then written): one vector operation per
+/// four columns. As a plain loop over two rows of one plane, the compiler's run-time
+/// overlap check sent it to its scalar fallback.
 #[inline(always)]
 fn causal_step(cur: &mut [f64], prev: &[f64], g: f64, z: f64) {
-    // four lanes read, then written: one vector operation even where the compiler
-    // cannot prove the rows apart
     let (c4, c_rest) = cur.as_chunks_mut::<4>();
     let (p4, p_rest) = prev.as_chunks::<4>();
     for (x, p) in c4.iter_mut().zip(p4) {
