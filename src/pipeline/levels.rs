@@ -438,7 +438,7 @@ pub fn map_by_steps_plain(levels: &[u8], base: u8, thresholds: &[u8], out: &mut 
 }
 
 /// Sub-histograms counted in turn by [`histogram`].
-const SUB_HISTOGRAMS: usize = 8;
+pub const SUB_HISTOGRAMS: usize = 8;
 
 /// Histogram of gray levels, counted into [`SUB_HISTOGRAMS`] interleaved sub-histograms: a
 /// document-like frame is dominated by one level, and one table would serialise on that
