@@ -8,6 +8,8 @@
 
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::simd::transpose4;
 use super::simd::{avx2_dispatch, avx512_dispatch};
 
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
@@ -309,18 +311,6 @@ fn taps_to_rows_avx2(
             (half(0), half(1))
         }
     };
-    let transpose = |r: [__m256d; 4]| {
-        let t0 = _mm256_unpacklo_pd(r[0], r[1]);
-        let t1 = _mm256_unpackhi_pd(r[0], r[1]);
-        let t2 = _mm256_unpacklo_pd(r[2], r[3]);
-        let t3 = _mm256_unpackhi_pd(r[2], r[3]);
-        [
-            _mm256_permute2f128_pd::<0x20>(t0, t2),
-            _mm256_permute2f128_pd::<0x20>(t1, t3),
-            _mm256_permute2f128_pd::<0x31>(t0, t2),
-            _mm256_permute2f128_pd::<0x31>(t1, t3),
-        ]
-    };
     let quads = m / 4;
     for q in 0..quads {
         let x = 4 * q;
@@ -328,7 +318,7 @@ fn taps_to_rows_avx2(
         let (a1, b1) = output(x + 1);
         let (a2, b2) = output(x + 2);
         let (a3, b3) = output(x + 3);
-        for (h, rows) in [transpose([a0, a1, a2, a3]), transpose([b0, b1, b2, b3])]
+        for (h, rows) in [transpose4([a0, a1, a2, a3]), transpose4([b0, b1, b2, b3])]
             .into_iter()
             .enumerate()
         {
@@ -425,17 +415,7 @@ fn interleave_avx2<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g
             // writes lanes (x+j)·L + 4·half .. +4 (within n·L), unaligned access allowed.
             unsafe {
                 let r = |k: usize| _mm256_loadu_pd(block.as_ptr().add((half * 4 + k) * n + x));
-                let (r0, r1, r2, r3) = (r(0), r(1), r(2), r(3));
-                let t0 = _mm256_unpacklo_pd(r0, r1);
-                let t1 = _mm256_unpackhi_pd(r0, r1);
-                let t2 = _mm256_unpacklo_pd(r2, r3);
-                let t3 = _mm256_unpackhi_pd(r2, r3);
-                let o = [
-                    _mm256_permute2f128_pd::<0x20>(t0, t2),
-                    _mm256_permute2f128_pd::<0x20>(t1, t3),
-                    _mm256_permute2f128_pd::<0x31>(t0, t2),
-                    _mm256_permute2f128_pd::<0x31>(t1, t3),
-                ];
+                let o = transpose4([r(0), r(1), r(2), r(3)]);
                 for (j, o) in o.into_iter().enumerate() {
                     let dst = lanes.as_mut_ptr().add((x + j) * L + half * 4);
                     _mm256_storeu_pd(dst, _mm256_mul_pd(o, gv));
