@@ -6,6 +6,9 @@
 
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::simd::{prefetch_read, prefetch_write};
+
 /// `2^23`: adding and subtracting it rounds a float in `[0, 2^23)` to an integer, ties to
 /// even (IEEE default rounding), with plain SSE2 arithmetic instead of a libm call.
 const ROUNDER: f32 = 8_388_608.0;
@@ -175,8 +178,19 @@ pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     quantise_fast_plain(values, lo, range, out)
 }
 
+/// How far ahead the quantiser prefetches its input (values, 8 KiB) and its output
+/// (levels, 512 bytes); see [`prefetch_read`].
+#[cfg(target_arch = "x86_64")]
+const QUANTISE_PREFETCH: (usize, usize) = (2048, 512);
+
+/// How far ahead the label map prefetches the levels it reads and the labels it writes
+/// (bytes).
+#[cfg(target_arch = "x86_64")]
+const LABELS_PREFETCH: (usize, usize) = (4096, 1024);
+
 /// [`quantise_fast`] with AVX-512: as [`quantise_fast_avx2`] on 16 lanes, the boundary
-/// test in a mask register and the levels narrowed to bytes by one instruction.
+/// test in a mask register and the levels narrowed to bytes by one instruction, the
+/// input and output streams prefetched ([`QUANTISE_PREFETCH`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn quantise_fast_avx512(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
@@ -190,8 +204,13 @@ fn quantise_fast_avx512(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     let exponent = _mm512_set1_epi32(ROUNDER.to_bits() as i32);
     let (xs, _) = values[..blocks * 32].as_chunks::<32>();
     let (os, _) = out[..blocks * 32].as_chunks_mut::<32>();
+    let (ahead_in, ahead_out) = QUANTISE_PREFETCH;
     for (x, o) in xs.iter().zip(os) {
         let mut near = 0u32;
+        // the 32 values are two cache lines, the 32 levels half of one
+        prefetch_read(x.as_ptr().wrapping_add(ahead_in));
+        prefetch_read(x.as_ptr().wrapping_add(ahead_in + 16));
+        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
         for half in 0..2 {
             // SAFETY: reads 16 of the 32 values of `x` and writes 16 of the 32 bytes of
             // `o` (unaligned access is allowed).
@@ -220,7 +239,8 @@ fn quantise_fast_avx512(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
 
 /// [`quantise_fast`] with AVX2 intrinsics: the same operations as
 /// [`quantise_fast_plain`] lane by lane, the levels packed from the rounded values' low
-/// bytes; the tail of fewer than 32 pixels by the plain form.
+/// bytes, both streams prefetched as in the AVX-512 form; the tail of fewer than 32
+/// pixels by the plain form.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn quantise_fast_avx2(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
@@ -236,7 +256,11 @@ fn quantise_fast_avx2(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     let (xs, _) = values[..blocks * 32].as_chunks::<32>();
     let (os, _) = out[..blocks * 32].as_chunks_mut::<32>();
+    let (ahead_in, ahead_out) = QUANTISE_PREFETCH;
     for (x, o) in xs.iter().zip(os) {
+        prefetch_read(x.as_ptr().wrapping_add(ahead_in));
+        prefetch_read(x.as_ptr().wrapping_add(ahead_in + 16));
+        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
         let mut level = [_mm256_setzero_si256(); 4];
         let mut near = 0u32;
         for (q, level) in level.iter_mut().enumerate() {
@@ -351,8 +375,8 @@ pub fn map_by_steps(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) 
     map_by_steps_plain(levels, base, thresholds, out)
 }
 
-/// [`map_by_steps`] on the whole 32-pixel blocks of `levels` with AVX2; returns the
-/// pixels done.
+/// [`map_by_steps`] on the whole 32-pixel blocks of `levels` with AVX2 (both streams
+/// prefetched as in the AVX-512 form); returns the pixels done.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn map_by_steps_avx2(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) -> usize {
@@ -360,7 +384,10 @@ fn map_by_steps_avx2(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8])
     let (blocks, _) = levels.as_chunks::<32>();
     let (out_blocks, _) = out.as_chunks_mut::<32>();
     let base = _mm256_set1_epi8(base as i8);
+    let (ahead_in, ahead_out) = LABELS_PREFETCH;
     for (o, v) in out_blocks.iter_mut().zip(blocks) {
+        prefetch_read(v.as_ptr().wrapping_add(ahead_in));
+        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
         // SAFETY: the load and the store cover exactly the 32 bytes of `v` and `o`
         // (unaligned access is allowed).
         unsafe {
@@ -378,7 +405,8 @@ fn map_by_steps_avx2(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8])
 }
 
 /// [`map_by_steps`] on the whole 64-pixel blocks of `levels` with AVX-512BW (a compare
-/// into a mask and a masked add per threshold); returns the pixels done.
+/// into a mask and a masked add per threshold, both streams prefetched
+/// ([`LABELS_PREFETCH`])); returns the pixels done.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw")]
 fn map_by_steps_avx512(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) -> usize {
@@ -387,7 +415,10 @@ fn map_by_steps_avx512(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8
     let (out_blocks, _) = out.as_chunks_mut::<64>();
     let base = _mm512_set1_epi8(base as i8);
     let one = _mm512_set1_epi8(1);
+    let (ahead_in, ahead_out) = LABELS_PREFETCH;
     for (o, v) in out_blocks.iter_mut().zip(blocks) {
+        prefetch_read(v.as_ptr().wrapping_add(ahead_in));
+        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
         // SAFETY: the load and the store cover exactly the 64 bytes of `v` and `o`
         // (unaligned access is allowed).
         unsafe {

@@ -8,9 +8,9 @@
 
 use rayon::prelude::*;
 
-#[cfg(target_arch = "x86_64")]
-use super::simd::transpose4;
 use super::simd::{avx2_dispatch, avx512_dispatch};
+#[cfg(target_arch = "x86_64")]
+use super::simd::{prefetch_read, prefetch_write, transpose4};
 
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
 fn pole() -> f64 {
@@ -399,8 +399,13 @@ fn interleave<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64
     interleave_plain::<L>(block, n, lanes, g)
 }
 
+/// How far ahead (values, 2 KiB) the interleaving prefetches each coefficient line.
+#[cfg(target_arch = "x86_64")]
+const LINE_PREFETCH: usize = 256;
+
 /// [`interleave`] with explicit AVX2 4 × 4 transposes (unpack, then swap 128-bit
-/// halves); the same products, only moved.
+/// halves); the same products, only moved. Each line is prefetched [`LINE_PREFETCH`]
+/// values ahead.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn interleave_avx2<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
@@ -411,6 +416,16 @@ fn interleave_avx2<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g
     for half in 0..L / 4 {
         for q in 0..quads {
             let x = 4 * q;
+            if q % 2 == 0 {
+                // one cache line of each of the four lines per two quads
+                for k in 0..4 {
+                    prefetch_read(
+                        block
+                            .as_ptr()
+                            .wrapping_add((half * 4 + k) * n + x + LINE_PREFETCH),
+                    );
+                }
+            }
             // SAFETY: reads positions x..x+4 of lines 4·half..4·half+4 (x + 4 ≤ n) and
             // writes lanes (x+j)·L + 4·half .. +4 (within n·L), unaligned access allowed.
             unsafe {
@@ -744,9 +759,14 @@ fn combine_rows_power_avx2(
     combine_rows_power_plain(rows, w, out, power)
 }
 
+/// How far ahead (values, 4 KiB) the vertical taps prefetch the output plane for writing.
+#[cfg(target_arch = "x86_64")]
+const OUTPUT_PREFETCH: usize = 1024;
+
 /// [`combine_rows_power`] for powers 1 and 2 with AVX-512: the weighted sum in the same
 /// order as [`combine_rows_plain`] on eight `f64` lanes, rounded to `f32`, squared, and
-/// the minimum and maximum kept, all in one pass; the tail by the plain form.
+/// the minimum and maximum kept, all in one pass (the output prefetched
+/// [`OUTPUT_PREFETCH`] values ahead); the tail by the plain form.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn combine_rows_power_avx512(
@@ -763,6 +783,8 @@ fn combine_rows_power_avx512(
     let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
     let square = power == 2;
     for b in 0..blocks {
+        // each block of 16 outputs is one cache line of the (big) output plane
+        prefetch_write(out.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
         for half in 0..2 {
             let at = 16 * b + 8 * half;
             // SAFETY: `at + 8 ≤ n`, within every row and `out` (unaligned access is
