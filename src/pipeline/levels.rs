@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
-use super::simd::{prefetch_read, prefetch_write};
+use super::simd::prefetch;
 
 /// `2^23`: adding and subtracting it rounds a float in `[0, 2^23)` to an integer, ties to
 /// even (IEEE default rounding), with plain SSE2 arithmetic instead of a libm call.
@@ -179,7 +179,7 @@ pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
 }
 
 /// How far ahead the quantiser prefetches its input (values, 8 KiB) and its output
-/// (levels, 512 bytes); see [`prefetch_read`].
+/// (levels, 512 bytes); see [`prefetch`].
 #[cfg(target_arch = "x86_64")]
 const QUANTISE_PREFETCH: (usize, usize) = (2048, 512);
 
@@ -208,9 +208,9 @@ fn quantise_fast_avx512(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     for (x, o) in xs.iter().zip(os) {
         let mut near = 0u32;
         // the 32 values are two cache lines, the 32 levels half of one
-        prefetch_read(x.as_ptr().wrapping_add(ahead_in));
-        prefetch_read(x.as_ptr().wrapping_add(ahead_in + 16));
-        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
+        prefetch(x.as_ptr().wrapping_add(ahead_in));
+        prefetch(x.as_ptr().wrapping_add(ahead_in + 16));
+        prefetch(o.as_ptr().wrapping_add(ahead_out));
         for half in 0..2 {
             // SAFETY: reads 16 of the 32 values of `x` and writes 16 of the 32 bytes of
             // `o` (unaligned access is allowed).
@@ -258,9 +258,9 @@ fn quantise_fast_avx2(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     let (os, _) = out[..blocks * 32].as_chunks_mut::<32>();
     let (ahead_in, ahead_out) = QUANTISE_PREFETCH;
     for (x, o) in xs.iter().zip(os) {
-        prefetch_read(x.as_ptr().wrapping_add(ahead_in));
-        prefetch_read(x.as_ptr().wrapping_add(ahead_in + 16));
-        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
+        prefetch(x.as_ptr().wrapping_add(ahead_in));
+        prefetch(x.as_ptr().wrapping_add(ahead_in + 16));
+        prefetch(o.as_ptr().wrapping_add(ahead_out));
         let mut level = [_mm256_setzero_si256(); 4];
         let mut near = 0u32;
         for (q, level) in level.iter_mut().enumerate() {
@@ -386,8 +386,8 @@ fn map_by_steps_avx2(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8])
     let base = _mm256_set1_epi8(base as i8);
     let (ahead_in, ahead_out) = LABELS_PREFETCH;
     for (o, v) in out_blocks.iter_mut().zip(blocks) {
-        prefetch_read(v.as_ptr().wrapping_add(ahead_in));
-        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
+        prefetch(v.as_ptr().wrapping_add(ahead_in));
+        prefetch(o.as_ptr().wrapping_add(ahead_out));
         // SAFETY: the load and the store cover exactly the 32 bytes of `v` and `o`
         // (unaligned access is allowed).
         unsafe {
@@ -417,8 +417,8 @@ fn map_by_steps_avx512(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8
     let one = _mm512_set1_epi8(1);
     let (ahead_in, ahead_out) = LABELS_PREFETCH;
     for (o, v) in out_blocks.iter_mut().zip(blocks) {
-        prefetch_read(v.as_ptr().wrapping_add(ahead_in));
-        prefetch_write(o.as_ptr().wrapping_add(ahead_out));
+        prefetch(v.as_ptr().wrapping_add(ahead_in));
+        prefetch(o.as_ptr().wrapping_add(ahead_out));
         // SAFETY: the load and the store cover exactly the 64 bytes of `v` and `o`
         // (unaligned access is allowed).
         unsafe {

@@ -5,7 +5,7 @@
 //! `to_luma8` uses Rec.709 weights and rounds: it is *not* this.)
 
 #[cfg(target_arch = "x86_64")]
-use super::simd::{prefetch_read, prefetch_write};
+use super::simd::prefetch;
 
 /// Red weight (per mille).
 pub const WEIGHT_R: u32 = 299;
@@ -90,9 +90,9 @@ fn luma_avx2(rgb: &[u8], out: &mut [f64]) {
     let (ys, _) = out[..blocks * 16].as_chunks_mut::<16>();
     for (px, y) in px.iter().zip(ys) {
         // 48 bytes in, 128 out (two cache lines) per block
-        prefetch_read(px.as_ptr().wrapping_add(LUMA_PREFETCH.0));
-        prefetch_write(y.as_ptr().wrapping_add(LUMA_PREFETCH.1));
-        prefetch_write(y.as_ptr().wrapping_add(LUMA_PREFETCH.1 + 8));
+        prefetch(px.as_ptr().wrapping_add(LUMA_PREFETCH.0));
+        prefetch(y.as_ptr().wrapping_add(LUMA_PREFETCH.1));
+        prefetch(y.as_ptr().wrapping_add(LUMA_PREFETCH.1 + 8));
         // SAFETY: the loads read the 48 bytes of `px`, the stores write the 16 values of
         // `y` (unaligned access is allowed).
         unsafe {

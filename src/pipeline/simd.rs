@@ -69,32 +69,19 @@ pub(crate) fn transpose4(r: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_
     ]
 }
 
-/// Asks the cache for the line holding `p`, to be read soon. No effect on results; a
-/// prefetch never faults, so `p` may point past the end of a buffer (it is formed with
-/// `wrapping_add` and never dereferenced). The big planes are streamed with these a few
-/// kilobytes ahead: on this project's machine kind the hardware prefetchers do not keep
-/// up across 4 KiB pages (measured in the README's performance section).
+/// Asks the cache for the line holding `p`, which is about to be read or written. No
+/// effect on results; a prefetch never faults, so `p` may point past the end of a buffer
+/// (it is formed with `wrapping_add` and never dereferenced). The big planes are streamed
+/// with these a few kilobytes ahead, input and output alike: on this project's machine
+/// kind the hardware prefetchers do not keep up across 4 KiB pages (measured in the
+/// README's performance section; `prefetchw` for the output streams measured no better).
 #[inline(always)]
-pub fn prefetch_read<T>(p: *const T) {
+pub fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         // SAFETY: a prefetch has no architectural effect and never faults.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
-/// Like [`prefetch_read`], for a line about to be written (`prefetchw`: fetched ready
-/// for writing, so the store does not wait for its read-for-ownership).
-#[inline(always)]
-pub fn prefetch_write<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
-        // SAFETY: a prefetch has no architectural effect and never faults.
-        unsafe { _mm_prefetch::<_MM_HINT_ET0>(p as *const i8) };
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;

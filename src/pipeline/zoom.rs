@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::simd::{avx2_dispatch, avx512_dispatch};
 #[cfg(target_arch = "x86_64")]
-use super::simd::{prefetch_read, prefetch_write, transpose4};
+use super::simd::{prefetch, transpose4};
 
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
 fn pole() -> f64 {
@@ -419,7 +419,7 @@ fn interleave_avx2<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g
             if q % 2 == 0 {
                 // one cache line of each of the four lines per two quads
                 for k in 0..4 {
-                    prefetch_read(
+                    prefetch(
                         block
                             .as_ptr()
                             .wrapping_add((half * 4 + k) * n + x + LINE_PREFETCH),
@@ -535,14 +535,10 @@ impl Plane {
     /// Hints the cache to fetch columns `x0..x0+len` of row `r` (no effect on results).
     #[inline(always)]
     fn prefetch(&self, r: usize, x0: usize, len: usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let start = self.base.wrapping_add(r * self.width + x0) as *const i8;
-            for line in (0..len * 8).step_by(64) {
-                // SAFETY: a prefetch never faults and has no visible effect.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line)) };
-            }
+        let start = self.base.wrapping_add(r * self.width + x0);
+        // eight values a cache line
+        for at in (0..len).step_by(8) {
+            super::simd::prefetch(start.wrapping_add(at));
         }
     }
 
@@ -784,7 +780,7 @@ fn combine_rows_power_avx512(
     let square = power == 2;
     for b in 0..blocks {
         // each block of 16 outputs is one cache line of the (big) output plane
-        prefetch_write(out.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
+        prefetch(out.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
         for half in 0..2 {
             let at = 16 * b + 8 * half;
             // SAFETY: `at + 8 ≤ n`, within every row and `out` (unaligned access is
