@@ -188,6 +188,27 @@ const QUANTISE_PREFETCH: (usize, usize) = (2048, 512);
 #[cfg(target_arch = "x86_64")]
 const LABELS_PREFETCH: (usize, usize) = (4096, 1024);
 
+/// Prefetches the quantiser's streams [`QUANTISE_PREFETCH`] ahead of a block of 32 values
+/// (two cache lines) and its 32 levels (half of one).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch_quantise(x: &[f32; 32], o: &[u8; 32]) {
+    let (ahead_in, ahead_out) = QUANTISE_PREFETCH;
+    prefetch(x.as_ptr().wrapping_add(ahead_in));
+    prefetch(x.as_ptr().wrapping_add(ahead_in + 16));
+    prefetch(o.as_ptr().wrapping_add(ahead_out));
+}
+
+/// Prefetches the label map's streams [`LABELS_PREFETCH`] ahead of the block of levels
+/// at `v` and of labels at `o`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch_labels(v: &[u8], o: &[u8]) {
+    let (ahead_in, ahead_out) = LABELS_PREFETCH;
+    prefetch(v.as_ptr().wrapping_add(ahead_in));
+    prefetch(o.as_ptr().wrapping_add(ahead_out));
+}
+
 /// [`quantise_fast`] with AVX-512: as [`quantise_fast_avx2`] on 16 lanes, the boundary
 /// test in a mask register and the levels narrowed to bytes by one instruction, the
 /// input and output streams prefetched ([`QUANTISE_PREFETCH`]).
@@ -204,13 +225,9 @@ fn quantise_fast_avx512(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     let exponent = _mm512_set1_epi32(ROUNDER.to_bits() as i32);
     let (xs, _) = values[..blocks * 32].as_chunks::<32>();
     let (os, _) = out[..blocks * 32].as_chunks_mut::<32>();
-    let (ahead_in, ahead_out) = QUANTISE_PREFETCH;
     for (x, o) in xs.iter().zip(os) {
         let mut near = 0u32;
-        // the 32 values are two cache lines, the 32 levels half of one
-        prefetch(x.as_ptr().wrapping_add(ahead_in));
-        prefetch(x.as_ptr().wrapping_add(ahead_in + 16));
-        prefetch(o.as_ptr().wrapping_add(ahead_out));
+        prefetch_quantise(x, o);
         for half in 0..2 {
             // SAFETY: reads 16 of the 32 values of `x` and writes 16 of the 32 bytes of
             // `o` (unaligned access is allowed).
@@ -256,11 +273,8 @@ fn quantise_fast_avx2(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     let (xs, _) = values[..blocks * 32].as_chunks::<32>();
     let (os, _) = out[..blocks * 32].as_chunks_mut::<32>();
-    let (ahead_in, ahead_out) = QUANTISE_PREFETCH;
     for (x, o) in xs.iter().zip(os) {
-        prefetch(x.as_ptr().wrapping_add(ahead_in));
-        prefetch(x.as_ptr().wrapping_add(ahead_in + 16));
-        prefetch(o.as_ptr().wrapping_add(ahead_out));
+        prefetch_quantise(x, o);
         let mut level = [_mm256_setzero_si256(); 4];
         let mut near = 0u32;
         for (q, level) in level.iter_mut().enumerate() {
@@ -384,10 +398,8 @@ fn map_by_steps_avx2(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8])
     let (blocks, _) = levels.as_chunks::<32>();
     let (out_blocks, _) = out.as_chunks_mut::<32>();
     let base = _mm256_set1_epi8(base as i8);
-    let (ahead_in, ahead_out) = LABELS_PREFETCH;
     for (o, v) in out_blocks.iter_mut().zip(blocks) {
-        prefetch(v.as_ptr().wrapping_add(ahead_in));
-        prefetch(o.as_ptr().wrapping_add(ahead_out));
+        prefetch_labels(v, o);
         // SAFETY: the load and the store cover exactly the 32 bytes of `v` and `o`
         // (unaligned access is allowed).
         unsafe {
@@ -415,10 +427,8 @@ fn map_by_steps_avx512(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8
     let (out_blocks, _) = out.as_chunks_mut::<64>();
     let base = _mm512_set1_epi8(base as i8);
     let one = _mm512_set1_epi8(1);
-    let (ahead_in, ahead_out) = LABELS_PREFETCH;
     for (o, v) in out_blocks.iter_mut().zip(blocks) {
-        prefetch(v.as_ptr().wrapping_add(ahead_in));
-        prefetch(o.as_ptr().wrapping_add(ahead_out));
+        prefetch_labels(v, o);
         // SAFETY: the load and the store cover exactly the 64 bytes of `v` and `o`
         // (unaligned access is allowed).
         unsafe {
