@@ -3,6 +3,21 @@
 # README's performance section. Needs: pip install numpy scipy pillow opencv-python-headless
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
 cargo bench --bench pipeline -- --warm-up-time 2 --measurement-time 6 2>&1 \
   | grep -E '^(whole|stage|layers)|time:' | grep -v change
+# criterion's "time:" line is its mean-based estimate; the targets are medians, so print
+# each benchmark's median (and median absolute deviation) from its estimates.json too
+START=$start python3 - <<'PY'
+import json, os, pathlib
+root = pathlib.Path("target/criterion")
+print("medians (ms):")
+for est in sorted(root.glob("*/*/new/estimates.json")) + sorted(root.glob("*/*/*/new/estimates.json")):
+    if est.stat().st_mtime < int(os.environ["START"]):
+        continue  # not measured by this run
+    e = json.loads(est.read_text())
+    name = "/".join(est.parts[2:-2])
+    med, mad = e["median"]["point_estimate"] / 1e6, e["median_abs_dev"]["point_estimate"] / 1e6
+    print(f"  {name:40s} {med:8.3f}  (MAD {mad:.3f})")
+PY
 (cd tools && python3 compare.py)

@@ -92,8 +92,8 @@ def main():
         lc = criterion(w, h)
         ns = median_ms(numpy_scipy, img, 5)
         cv = median_ms(opencv, img, 9) if have_cv else None
-        fmt = lambda v: "n/a" if v is None else f"{v:.1f} ms"
-        print(f"| {w}x{h} | {fmt(lc)} | {fmt(ns)} | {fmt(cv)} |")
+        fmt = lambda v, d=1: "n/a" if v is None else f"{v:.{d}f} ms"
+        print(f"| {w}x{h} | {fmt(lc, 2)} | {fmt(ns)} | {fmt(cv)} |")
 
 
 if __name__ == "__main__":

@@ -374,6 +374,12 @@ pub fn map_by_steps(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) 
     #[cfg(target_arch = "x86_64")]
     {
         let n = out.len().min(levels.len());
+        // the vector forms from the labels' first cache line on, so that their stores
+        // (and the loads of levels allocated alike) do not straddle two lines
+        let head = out.as_ptr().align_offset(super::simd::CACHE_LINE).min(n);
+        map_by_steps_plain(&levels[..head], base, thresholds, &mut out[..head]);
+        let (levels, out) = (&levels[head..n], &mut out[head..n]);
+        let n = n - head;
         let done = if std::arch::is_x86_feature_detected!("avx512bw") {
             // SAFETY: the CPU has AVX-512BW (checked just above).
             unsafe { map_by_steps_avx512(&levels[..n], base, thresholds, &mut out[..n]) }

@@ -321,20 +321,22 @@ impl Pipeline {
         let power = self.params.power;
         let t0 = Instant::now();
 
-        self.luma.resize(pixels, 0.0);
-        self.luma
-            .par_chunks_mut(width)
+        // both planes start on a cache line (see `simd::cache_aligned`)
+        self.luma.resize(pixels + simd::align_slack::<f64>(), 0.0);
+        let luma = simd::cache_aligned(&mut self.luma, pixels);
+        luma.par_chunks_mut(width)
             .zip(data.par_chunks(width * 3))
             .with_min_len(16)
             .for_each(|(y, rgb)| luma::luma_rgb8(rgb, y));
         let t1 = Instant::now();
 
         // zoom, with the power transform and min/max fused into its last pass
-        self.zoomed.resize(n, 0.0);
+        self.zoomed.resize(n + simd::align_slack::<f32>(), 0.0);
+        let zoomed = simd::cache_aligned(&mut self.zoomed, n);
         let (lo, hi) = if z == 1 {
-            self.zoomed
+            zoomed
                 .par_chunks_mut(width)
-                .zip(self.luma.par_chunks(width))
+                .zip(luma.par_chunks(width))
                 .with_min_len(16)
                 .map(|(o, y)| {
                     for (o, &v) in o.iter_mut().zip(y) {
@@ -348,8 +350,7 @@ impl Pipeline {
                     |a, b| (a.0.min(b.0), a.1.max(b.1)),
                 )
         } else {
-            self.zoom
-                .run_with(&mut self.luma, width, height, z, &mut self.zoomed, power)
+            self.zoom.run_with(luma, width, height, z, zoomed, power)
         };
         let t2 = Instant::now();
 
@@ -359,7 +360,7 @@ impl Pipeline {
         l.upscaled_width = uw;
         l.upscaled_height = uh;
         l.levels.resize(n, 0);
-        levels::quantise_histogram(&self.zoomed, lo, hi, &mut l.levels, &mut l.histogram);
+        levels::quantise_histogram(zoomed, lo, hi, &mut l.levels, &mut l.histogram);
         let t3 = Instant::now();
 
         l.sigma = density::sigma_from_histogram(&l.histogram);

@@ -86,3 +86,49 @@ pub fn prefetch<T>(p: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
+
+/// Bytes of a cache line: the unit that [`cache_aligned`] aligns to.
+pub const CACHE_LINE: usize = 64;
+
+/// Extra elements a buffer needs so that [`cache_aligned`] can return `len` of them.
+pub const fn align_slack<T>() -> usize {
+    CACHE_LINE / std::mem::size_of::<T>()
+}
+
+/// The `len` elements of `buf` that start at its first cache-line boundary. The vector
+/// kernels load and store whole 32- or 64-byte vectors at multiples of their width from
+/// the start of a plane, row or ring; with the start on a line boundary none of those
+/// accesses straddles two lines (a heap buffer starts 16 bytes past one, which split
+/// every 64-byte load of the vertical taps in two and halved their speed). `buf` needs
+/// `len + align_slack::<T>()` elements; the result is the same bits either way.
+///
+/// # Panics
+/// When `buf` is shorter than that (a caller's bug: buffers are sized with the slack).
+pub fn cache_aligned<T>(buf: &mut [T], len: usize) -> &mut [T] {
+    let off = buf
+        .as_ptr()
+        .align_offset(CACHE_LINE)
+        .min(align_slack::<T>());
+    &mut buf[off..off + len]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_aligned_starts_on_a_line_and_keeps_its_length() {
+        let slack = align_slack::<f64>();
+        for len in [0usize, 1, 7, 100, 4099] {
+            // every start a buffer can have: views shifted by one element at a time
+            for shift in 0..slack {
+                let mut a = vec![0f64; shift + len + slack];
+                let s = cache_aligned(&mut a[shift..], len);
+                assert_eq!((s.len(), s.as_ptr() as usize % CACHE_LINE), (len, 0));
+            }
+            let mut b = vec![0u8; 3 + len + align_slack::<u8>()];
+            let t = cache_aligned(&mut b[3..], len);
+            assert_eq!((t.len(), t.as_ptr() as usize % CACHE_LINE), (len, 0));
+        }
+    }
+}

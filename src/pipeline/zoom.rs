@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::simd::{avx2_dispatch, avx512_dispatch};
+use super::simd::{align_slack, avx2_dispatch, avx512_dispatch, cache_aligned};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{prefetch, transpose4};
 
@@ -162,8 +162,9 @@ pub fn prefilter_interpolate_lines_plain(
     assert!(block.len() == n * L && out.len() == m * L && n >= 4);
     // one mirrored group in front, two behind: the taps of output i are groups s..s+4;
     // then the interleaved outputs
-    scratch.resize((n + 3) * L + m * L, 0.0);
-    let (lanes, interleaved) = scratch.split_at_mut((n + 3) * L);
+    let need = (n + 3) * L + m * L;
+    scratch.resize(need + align_slack::<f64>(), 0.0);
+    let (lanes, interleaved) = cache_aligned(scratch, need).split_at_mut((n + 3) * L);
     prefilter_group::<L>(block, n, lanes);
     taps_to_rows(lanes, L, 0, taps, out, interleaved);
 }
@@ -194,8 +195,9 @@ pub fn prefilter_interpolate_line_pairs_plain(
     let n = taps.n;
     let m = taps.m;
     assert!(block.len() == n * P && out_a.len() == m * L && out_b.len() == m * L && n >= 4);
-    scratch.resize((n + 3) * P + m * L, 0.0);
-    let (lanes, interleaved) = scratch.split_at_mut((n + 3) * P);
+    let need = (n + 3) * P + m * L;
+    scratch.resize(need + align_slack::<f64>(), 0.0);
+    let (lanes, interleaved) = cache_aligned(scratch, need).split_at_mut((n + 3) * P);
     prefilter_group::<P>(block, n, lanes);
     taps_to_rows(lanes, P, 0, taps, out_a, interleaved);
     taps_to_rows(lanes, P, L, taps, out_b, interleaved);
@@ -921,7 +923,8 @@ fn zoom_band(
         line,
         ring,
     } = s;
-    ring.resize(RING_ROWS * ow, 0.0);
+    ring.resize(RING_ROWS * ow + align_slack::<f64>(), 0.0);
+    let ring = cache_aligned(ring, RING_ROWS * ow);
     let first = (o0..o0 + dst.len() / ow)
         .flat_map(|i| ct.index[i])
         .min()
@@ -1040,14 +1043,16 @@ impl Zoom {
         // every slot sized up front: which thread runs which band varies between frames
         for s in self.scratch.iter_mut() {
             let s = s.get_mut().unwrap_or_else(|p| p.into_inner());
-            s.lanes
-                .resize((width + 3) * PAIR_BLOCK + ow * LINE_BLOCK, 0.0);
+            s.lanes.resize(
+                (width + 3) * PAIR_BLOCK + ow * LINE_BLOCK + align_slack::<f64>(),
+                0.0,
+            );
             // (`reserve` counts from the length: clear first, both are refilled before use)
             s.padded.clear();
             s.padded.reserve(width + 3);
             s.line.clear();
             s.line.reserve(width);
-            s.ring.resize(RING_ROWS * ow, 0.0);
+            s.ring.resize(RING_ROWS * ow + align_slack::<f64>(), 0.0);
         }
         let slots = &self.scratch;
         let coeff: &[f64] = coeff;
