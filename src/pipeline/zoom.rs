@@ -822,6 +822,112 @@ fn combine_rows_power_avx512(
     (l, h)
 }
 
+/// [`combine_rows_power`] for two output rows made from the same four rows with their
+/// own weights (`w[0]` into `out[0]`, `w[1]` into `out[1]`); returns the minimum and
+/// maximum over both. With AVX-512 (powers 1 and 2) one pass that loads each input
+/// vector once for both outputs; else two [`combine_rows_power`] calls. The same bits as
+/// two calls either way.
+pub fn combine_rows_power_pair(
+    rows: [&[f64]; 4],
+    w: [&[f64; 4]; 2],
+    out: [&mut [f32]; 2],
+    power: u32,
+) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") && (power == 1 || power == 2) {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { combine_rows_power_pair_avx512(rows, w, out, power) };
+        }
+    }
+    combine_rows_power_pair_plain(rows, w, out, power)
+}
+
+/// The plain form of [`combine_rows_power_pair`]: one [`combine_rows_power`] per output.
+pub fn combine_rows_power_pair_plain(
+    rows: [&[f64]; 4],
+    w: [&[f64; 4]; 2],
+    out: [&mut [f32]; 2],
+    power: u32,
+) -> (f32, f32) {
+    let [a, b] = out;
+    let (la, ha) = combine_rows_power(rows, w[0], a, power);
+    let (lb, hb) = combine_rows_power(rows, w[1], b, power);
+    (la.min(lb), ha.max(hb))
+}
+
+/// [`combine_rows_power_pair`] with AVX-512: per eight columns, the four input vectors
+/// are loaded once and each output row gets the same operations as in
+/// [`combine_rows_power_avx512`]; the tails by the plain form.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn combine_rows_power_pair_avx512(
+    rows: [&[f64]; 4],
+    w: [&[f64; 4]; 2],
+    out: [&mut [f32]; 2],
+    power: u32,
+) -> (f32, f32) {
+    use std::arch::x86_64::*;
+    let [out_a, out_b] = out;
+    let n = rows
+        .iter()
+        .map(|r| r.len())
+        .fold(out_a.len().min(out_b.len()), usize::min);
+    let blocks = n / 16;
+    let [a0, a1, a2, a3] = w[0].map(|w| _mm512_set1_pd(w));
+    let [b0, b1, b2, b3] = w[1].map(|w| _mm512_set1_pd(w));
+    let mut lo = _mm256_set1_ps(f32::INFINITY);
+    let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
+    let square = power == 2;
+    for b in 0..blocks {
+        prefetch(out_a.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
+        prefetch(out_b.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
+        for half in 0..2 {
+            let at = 16 * b + 8 * half;
+            // SAFETY: `at + 8 ≤ n`, within every row and both outputs (unaligned access
+            // is allowed).
+            unsafe {
+                let [r0, r1, r2, r3] = rows.map(|r| _mm512_loadu_pd(r.as_ptr().add(at)));
+                let sum = |w0, w1, w2, w3| {
+                    _mm512_add_pd(
+                        _mm512_add_pd(
+                            _mm512_add_pd(_mm512_mul_pd(w0, r0), _mm512_mul_pd(w1, r1)),
+                            _mm512_mul_pd(w2, r2),
+                        ),
+                        _mm512_mul_pd(w3, r3),
+                    )
+                };
+                for (s, o) in [
+                    (sum(a0, a1, a2, a3), out_a.as_mut_ptr()),
+                    (sum(b0, b1, b2, b3), out_b.as_mut_ptr()),
+                ] {
+                    let y = _mm512_cvtpd_ps(s);
+                    let p = if square { _mm256_mul_ps(y, y) } else { y };
+                    lo = _mm256_min_ps(lo, p);
+                    hi = _mm256_max_ps(hi, p);
+                    _mm256_storeu_ps(o.add(at), p);
+                }
+            }
+        }
+    }
+    let (mut l8, mut h8) = ([0f32; 8], [0f32; 8]);
+    // SAFETY: both arrays hold 8 f32.
+    unsafe {
+        _mm256_storeu_ps(l8.as_mut_ptr(), lo);
+        _mm256_storeu_ps(h8.as_mut_ptr(), hi);
+    }
+    let done = blocks * 16;
+    let (tl, th) = if done < n {
+        let tail: [&[f64]; 4] = rows.map(|r| &r[done..n]);
+        combine_rows_power_pair_plain(tail, w, [&mut out_a[done..n], &mut out_b[done..n]], power)
+    } else {
+        (f32::INFINITY, f32::NEG_INFINITY)
+    };
+    let l = l8.iter().copied().fold(tl, f32::min);
+    let h = h8.iter().copied().fold(th, f32::max);
+    (l, h)
+}
+
 /// The plain form of [`combine_rows_power`].
 #[inline(always)]
 pub fn combine_rows_power_plain(
@@ -937,9 +1043,14 @@ fn zoom_band(
     let slot_of = |r: usize| (r - first) % RING_ROWS;
     let mut next = first;
     let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-    for (k, out_row) in dst.chunks_exact_mut(ow).enumerate() {
+    let out_rows = dst.len() / ow;
+    let mut k = 0;
+    while k < out_rows {
         let i = o0 + k;
         let idx = ct.index[i];
+        // two output rows on the same four interpolated rows (every other row of a ×2
+        // zoom) are combined in one pass, which reads those rows once
+        let paired = k + 1 < out_rows && ct.index[i + 1] == idx;
         let need = idx.iter().max().map_or(0, |&r| r as usize + 1);
         while next < need {
             let at = slot_of(next) * ow;
@@ -969,9 +1080,16 @@ fn zoom_band(
             debug_assert!(r >= first && r + RING_ROWS >= next && r < next);
             &ring[slot_of(r) * ow..(slot_of(r) + 1) * ow]
         });
-        let (l, h) = combine_rows_power(rows, &ct.weight[i], out_row, power);
+        let row = &mut dst[k * ow..(k + 1 + paired as usize) * ow];
+        let (l, h) = if paired {
+            let (a, b) = row.split_at_mut(ow);
+            combine_rows_power_pair(rows, [&ct.weight[i], &ct.weight[i + 1]], [a, b], power)
+        } else {
+            combine_rows_power(rows, &ct.weight[i], row, power)
+        };
         lo = lo.min(l);
         hi = hi.max(h);
+        k += 1 + paired as usize;
     }
     (lo, hi)
 }
@@ -1229,6 +1347,24 @@ mod tests {
                     "AVX2, power {power}"
                 );
             }
+        }
+        // two output rows from the same four rows: the pair form against two calls
+        let w2 = [0.0411, 0.5, 0.4511, 0.0078];
+        for power in 1..=3 {
+            let rows4 = [&rows[0][..], &rows[1], &rows[2], &rows[3]];
+            let (mut ea, mut eb) = (vec![0f32; n], vec![0f32; n]);
+            let (la, ha) = combine_rows_power_plain(rows4, &w, &mut ea, power);
+            let (lb, hb) = combine_rows_power_plain(rows4, &w2, &mut eb, power);
+            let expect = (la.min(lb), ha.max(hb));
+            let (mut a2, mut b2) = (vec![0f32; n], vec![0f32; n]);
+            let got = combine_rows_power_pair(rows4, [&w, &w2], [&mut a2, &mut b2], power);
+            assert_eq!((&a2, &b2, got), (&ea, &eb, expect), "pair, power {power}");
+            let got = combine_rows_power_pair_plain(rows4, [&w, &w2], [&mut a2, &mut b2], power);
+            assert_eq!(
+                (&a2, &b2, got),
+                (&ea, &eb, expect),
+                "plain pair, power {power}"
+            );
         }
         // row prefilter and horizontal taps
         let (width, lines) = (517, 19);
