@@ -26,6 +26,7 @@ use crate::frame::RgbView;
 
 pub use extrema::Convention;
 pub use layers::{LayerInfo, Layers};
+pub use simd::{align_slack, cache_aligned, CACHE_LINE};
 
 /// Default pixel limit of a source frame (a 8K frame is 33 Mpx; upscaled ×2 it needs about
 /// 1.5 GB of scratch, so the default stops well before that).
