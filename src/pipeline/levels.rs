@@ -494,7 +494,7 @@ type SubHistograms = [[u32; 256]; SUB_HISTOGRAMS];
 /// interleaved sub-histograms: a document-like frame is dominated by one level, and one
 /// table would serialise on that counter (each increment waits for the previous one's
 /// store); eight tables keep eight increments in flight. With AVX-512BW most 64-level
-/// blocks are counted with a few vector compares instead ([`histogram_blocks_avx512`]):
+/// blocks are counted with a few vector compares instead (`histogram_blocks_avx512`):
 /// in an upscaled frame two in three blocks span fewer than 16 levels. The same counts
 /// either way.
 pub fn histogram(levels: &[u8], hist: &mut [u64; 256]) {
