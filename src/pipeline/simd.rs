@@ -98,9 +98,10 @@ pub const fn align_slack<T>() -> usize {
 /// The `len` elements of `buf` that start at its first cache-line boundary. The vector
 /// kernels load and store whole 32- or 64-byte vectors at multiples of their width from
 /// the start of a plane, row or ring; with the start on a line boundary none of those
-/// accesses straddles two lines (a heap buffer starts 16 bytes past one, which split
-/// every 64-byte load of the vertical taps in two and halved their speed). `buf` needs
-/// `len + align_slack::<T>()` elements; the result is the same bits either way.
+/// accesses straddles two lines. (A heap buffer starts 16 bytes past one: every 64-byte
+/// load of the vertical taps was split in two, which cost that kernel a fifth of its
+/// speed.) `buf` needs `len + align_slack::<T>()` elements; the results are the same
+/// bits either way.
 ///
 /// # Panics
 /// When `buf` is shorter than that (a caller's bug: buffers are sized with the slack).

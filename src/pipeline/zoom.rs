@@ -735,7 +735,7 @@ pub fn combine_rows_power(
     {
         if std::arch::is_x86_feature_detected!("avx512f") && (power == 1 || power == 2) {
             // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { combine_rows_power_avx512(rows, w, out, power) };
+            return unsafe { combine_rows_power_avx512::<1>(rows, [w], [out], power) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
@@ -761,46 +761,58 @@ fn combine_rows_power_avx2(
 #[cfg(target_arch = "x86_64")]
 const OUTPUT_PREFETCH: usize = 1024;
 
-/// [`combine_rows_power`] for powers 1 and 2 with AVX-512: the weighted sum in the same
-/// order as [`combine_rows_plain`] on eight `f64` lanes, rounded to `f32`, squared, and
-/// the minimum and maximum kept, all in one pass (the output prefetched
-/// [`OUTPUT_PREFETCH`] values ahead); the tail by the plain form.
+/// [`combine_rows_power`] for powers 1 and 2 with AVX-512, for `N` output rows made from
+/// the same four rows (`w[k]` into `out[k]`): per eight columns the four input vectors
+/// are loaded once, and each output gets the weighted sum in the same order as
+/// [`combine_rows_plain`] on eight `f64` lanes, rounded to `f32`, squared, and the
+/// minimum and maximum kept, all in one pass (each output prefetched [`OUTPUT_PREFETCH`]
+/// values ahead); the tails by the plain form. Returns the minimum and maximum over all
+/// `N` rows.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn combine_rows_power_avx512(
+fn combine_rows_power_avx512<const N: usize>(
     rows: [&[f64]; 4],
-    w: &[f64; 4],
-    out: &mut [f32],
+    w: [&[f64; 4]; N],
+    mut out: [&mut [f32]; N],
     power: u32,
 ) -> (f32, f32) {
     use std::arch::x86_64::*;
-    let n = rows.iter().map(|r| r.len()).fold(out.len(), usize::min);
+    let n = rows
+        .iter()
+        .map(|r| r.len())
+        .chain(out.iter().map(|o| o.len()))
+        .min()
+        .unwrap_or(0);
     let blocks = n / 16;
-    let [w0, w1, w2, w3] = w.map(|w| _mm512_set1_pd(w));
+    let weights = w.map(|w| w.map(|w| _mm512_set1_pd(w)));
     let mut lo = _mm256_set1_ps(f32::INFINITY);
     let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
     let square = power == 2;
     for b in 0..blocks {
         // each block of 16 outputs is one cache line of the (big) output plane
-        prefetch(out.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
+        for o in out.iter() {
+            prefetch(o.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
+        }
         for half in 0..2 {
             let at = 16 * b + 8 * half;
-            // SAFETY: `at + 8 ≤ n`, within every row and `out` (unaligned access is
-            // allowed).
+            // SAFETY: `at + 8 ≤ n`, within every row and every output (unaligned access
+            // is allowed).
             unsafe {
-                let v = |r: &[f64]| _mm512_loadu_pd(r.as_ptr().add(at));
-                let sum = _mm512_add_pd(
-                    _mm512_add_pd(
-                        _mm512_add_pd(_mm512_mul_pd(w0, v(rows[0])), _mm512_mul_pd(w1, v(rows[1]))),
-                        _mm512_mul_pd(w2, v(rows[2])),
-                    ),
-                    _mm512_mul_pd(w3, v(rows[3])),
-                );
-                let y = _mm512_cvtpd_ps(sum);
-                let p = if square { _mm256_mul_ps(y, y) } else { y };
-                lo = _mm256_min_ps(lo, p);
-                hi = _mm256_max_ps(hi, p);
-                _mm256_storeu_ps(out.as_mut_ptr().add(at), p);
+                let [r0, r1, r2, r3] = rows.map(|r| _mm512_loadu_pd(r.as_ptr().add(at)));
+                for (o, [w0, w1, w2, w3]) in out.iter_mut().zip(weights) {
+                    let sum = _mm512_add_pd(
+                        _mm512_add_pd(
+                            _mm512_add_pd(_mm512_mul_pd(w0, r0), _mm512_mul_pd(w1, r1)),
+                            _mm512_mul_pd(w2, r2),
+                        ),
+                        _mm512_mul_pd(w3, r3),
+                    );
+                    let y = _mm512_cvtpd_ps(sum);
+                    let p = if square { _mm256_mul_ps(y, y) } else { y };
+                    lo = _mm256_min_ps(lo, p);
+                    hi = _mm256_max_ps(hi, p);
+                    _mm256_storeu_ps(o.as_mut_ptr().add(at), p);
+                }
             }
         }
     }
@@ -812,21 +824,24 @@ fn combine_rows_power_avx512(
     }
     let done = blocks * 16;
     let tail: [&[f64]; 4] = rows.map(|r| &r[done..n]);
-    let (tl, th) = if done < n {
-        combine_rows_power_plain(tail, w, &mut out[done..n], power)
-    } else {
-        (f32::INFINITY, f32::NEG_INFINITY)
-    };
-    let l = l8.iter().copied().fold(tl, f32::min);
-    let h = h8.iter().copied().fold(th, f32::max);
-    (l, h)
+    let (mut l, mut h) = (f32::INFINITY, f32::NEG_INFINITY);
+    if done < n {
+        for (o, w) in out.iter_mut().zip(w) {
+            let (tl, th) = combine_rows_power_plain(tail, w, &mut o[done..n], power);
+            (l, h) = (l.min(tl), h.max(th));
+        }
+    }
+    (
+        l8.iter().copied().fold(l, f32::min),
+        h8.iter().copied().fold(h, f32::max),
+    )
 }
 
 /// [`combine_rows_power`] for two output rows made from the same four rows with their
 /// own weights (`w[0]` into `out[0]`, `w[1]` into `out[1]`); returns the minimum and
 /// maximum over both. With AVX-512 (powers 1 and 2) one pass that loads each input
-/// vector once for both outputs; else two [`combine_rows_power`] calls. The same bits as
-/// two calls either way.
+/// vector once for both outputs (`combine_rows_power_avx512`); else two
+/// [`combine_rows_power`] calls. The same bits as two calls either way.
 pub fn combine_rows_power_pair(
     rows: [&[f64]; 4],
     w: [&[f64; 4]; 2],
@@ -837,7 +852,7 @@ pub fn combine_rows_power_pair(
     {
         if std::arch::is_x86_feature_detected!("avx512f") && (power == 1 || power == 2) {
             // SAFETY: the CPU has AVX-512F (checked just above).
-            return unsafe { combine_rows_power_pair_avx512(rows, w, out, power) };
+            return unsafe { combine_rows_power_avx512::<2>(rows, w, out, power) };
         }
     }
     combine_rows_power_pair_plain(rows, w, out, power)
@@ -854,78 +869,6 @@ pub fn combine_rows_power_pair_plain(
     let (la, ha) = combine_rows_power(rows, w[0], a, power);
     let (lb, hb) = combine_rows_power(rows, w[1], b, power);
     (la.min(lb), ha.max(hb))
-}
-
-/// [`combine_rows_power_pair`] with AVX-512: per eight columns, the four input vectors
-/// are loaded once and each output row gets the same operations as in
-/// [`combine_rows_power_avx512`]; the tails by the plain form.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn combine_rows_power_pair_avx512(
-    rows: [&[f64]; 4],
-    w: [&[f64; 4]; 2],
-    out: [&mut [f32]; 2],
-    power: u32,
-) -> (f32, f32) {
-    use std::arch::x86_64::*;
-    let [out_a, out_b] = out;
-    let n = rows
-        .iter()
-        .map(|r| r.len())
-        .fold(out_a.len().min(out_b.len()), usize::min);
-    let blocks = n / 16;
-    let [a0, a1, a2, a3] = w[0].map(|w| _mm512_set1_pd(w));
-    let [b0, b1, b2, b3] = w[1].map(|w| _mm512_set1_pd(w));
-    let mut lo = _mm256_set1_ps(f32::INFINITY);
-    let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
-    let square = power == 2;
-    for b in 0..blocks {
-        prefetch(out_a.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
-        prefetch(out_b.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
-        for half in 0..2 {
-            let at = 16 * b + 8 * half;
-            // SAFETY: `at + 8 ≤ n`, within every row and both outputs (unaligned access
-            // is allowed).
-            unsafe {
-                let [r0, r1, r2, r3] = rows.map(|r| _mm512_loadu_pd(r.as_ptr().add(at)));
-                let sum = |w0, w1, w2, w3| {
-                    _mm512_add_pd(
-                        _mm512_add_pd(
-                            _mm512_add_pd(_mm512_mul_pd(w0, r0), _mm512_mul_pd(w1, r1)),
-                            _mm512_mul_pd(w2, r2),
-                        ),
-                        _mm512_mul_pd(w3, r3),
-                    )
-                };
-                for (s, o) in [
-                    (sum(a0, a1, a2, a3), out_a.as_mut_ptr()),
-                    (sum(b0, b1, b2, b3), out_b.as_mut_ptr()),
-                ] {
-                    let y = _mm512_cvtpd_ps(s);
-                    let p = if square { _mm256_mul_ps(y, y) } else { y };
-                    lo = _mm256_min_ps(lo, p);
-                    hi = _mm256_max_ps(hi, p);
-                    _mm256_storeu_ps(o.add(at), p);
-                }
-            }
-        }
-    }
-    let (mut l8, mut h8) = ([0f32; 8], [0f32; 8]);
-    // SAFETY: both arrays hold 8 f32.
-    unsafe {
-        _mm256_storeu_ps(l8.as_mut_ptr(), lo);
-        _mm256_storeu_ps(h8.as_mut_ptr(), hi);
-    }
-    let done = blocks * 16;
-    let (tl, th) = if done < n {
-        let tail: [&[f64]; 4] = rows.map(|r| &r[done..n]);
-        combine_rows_power_pair_plain(tail, w, [&mut out_a[done..n], &mut out_b[done..n]], power)
-    } else {
-        (f32::INFINITY, f32::NEG_INFINITY)
-    };
-    let l = l8.iter().copied().fold(tl, f32::min);
-    let h = h8.iter().copied().fold(th, f32::max);
-    (l, h)
 }
 
 /// The plain form of [`combine_rows_power`].
