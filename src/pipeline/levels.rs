@@ -547,37 +547,36 @@ fn count_each(levels: &[u8], sub: &mut SubHistograms) {
     }
 }
 
-/// Counts the levels of a 64-level block `v` lying in `[base, base + W)` (the caller has
-/// checked that all do): one compare and one population count per level of the window,
-/// added to `table`.
+/// If every level of the 64-level block `v` lies in `[base, base + W)` (`base ≤ 256 −
+/// W`), counts them into `table` (one compare and one population count per level of
+/// the window) and returns true; else leaves `table` as it is and returns false.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw,popcnt")]
-fn count_window<const W: usize>(v: std::arch::x86_64::__m512i, base: u8, table: &mut [u32; 256]) {
+fn count_in_window<const W: usize>(
+    v: std::arch::x86_64::__m512i,
+    base: u8,
+    table: &mut [u32; 256],
+) -> bool {
     use std::arch::x86_64::*;
+    // offsets from `base`; a level below it wraps around to at least 256 − base ≥ W
     let d = _mm512_sub_epi8(v, _mm512_set1_epi8(base as i8));
+    if _mm512_cmplt_epu8_mask(d, _mm512_set1_epi8(W as i8)) != u64::MAX {
+        return false;
+    }
     for (k, c) in table[base as usize..base as usize + W]
         .iter_mut()
         .enumerate()
     {
         *c += _mm512_cmpeq_epi8_mask(d, _mm512_set1_epi8(k as i8)).count_ones();
     }
-}
-
-/// Whether every level of the 64-level block `v` lies in `[base, base + W)`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512bw")]
-fn in_window<const W: usize>(v: std::arch::x86_64::__m512i, base: u8) -> bool {
-    use std::arch::x86_64::*;
-    // below `base` wraps around to at least 256 − base ≥ W (base ≤ 256 − W)
-    let d = _mm512_sub_epi8(v, _mm512_set1_epi8(base as i8));
-    _mm512_cmplt_epu8_mask(d, _mm512_set1_epi8(W as i8)) == u64::MAX
+    true
 }
 
 /// [`histogram`]'s counting with AVX-512BW, a block of 64 levels at a time, by the first
 /// of these that fits the block (`v0` its first level):
 /// * all levels equal: one addition of 64;
 /// * all within the 8 levels from `v0 − 4`: a compare and a population count per level
-///   of that window ([`count_window`]);
+///   of that window ([`count_in_window`]);
 /// * all within the 16 levels from `v0 − 8`: the same over 16 levels;
 /// * else level by level ([`count_each`]).
 ///
@@ -598,17 +597,17 @@ fn histogram_blocks_avx512(levels: &[u8], sub: &mut SubHistograms) {
         let table = &mut sub[turn % SUB_HISTOGRAMS];
         // the windows' first levels, kept inside 0..256
         let (base8, base16) = (v0.saturating_sub(4).min(248), v0.saturating_sub(8).min(240));
-        if _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(v0 as i8)) == u64::MAX {
+        let by_block = if _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(v0 as i8)) == u64::MAX {
             table[v0 as usize] += 64;
-        } else if in_window::<8>(v, base8) {
-            count_window::<8>(v, base8, table);
-        } else if in_window::<16>(v, base16) {
-            count_window::<16>(v, base16, table);
+            true
+        } else {
+            count_in_window::<8>(v, base8, table) || count_in_window::<16>(v, base16, table)
+        };
+        if by_block {
+            turn += 1;
         } else {
             count_each(q, sub);
-            continue;
         }
-        turn += 1;
     }
     count_each(rest, sub);
 }
