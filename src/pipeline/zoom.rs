@@ -723,8 +723,8 @@ pub fn combine_rows_plain(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32]) {
 
 /// Combines four rows like [`combine_rows_plain`], raises each result to `power` (as
 /// [`apply_power`](crate::pipeline::levels::apply_power) does) and returns the row's
-/// minimum and maximum. With AVX-512 (powers 1 and 2), one pass of 16 outputs at a time;
-/// else the plain form, compiled for AVX2 when the CPU has it. Same bits either way.
+/// minimum and maximum. With AVX-512 or AVX2 (powers 1 and 2), one pass of 16 outputs
+/// at a time; else the plain form. Same bits either way.
 pub fn combine_rows_power(
     rows: [&[f64]; 4],
     w: &[f64; 4],
@@ -739,22 +739,119 @@ pub fn combine_rows_power(
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { combine_rows_power_avx2(rows, w, out, power) };
+            return unsafe { combine_rows_power_avx2::<1>(rows, [w], [out], power) };
         }
     }
     combine_rows_power_plain(rows, w, out, power)
 }
 
-/// [`combine_rows_power_plain`] compiled with AVX2.
+/// Finishes a vector form of [`combine_rows_power`] for `N` outputs: the columns from
+/// `done` on by the plain form, then the minimum and maximum over those and the vector
+/// part's eight-lane `lo` and `hi`.
+#[inline(always)]
+fn combine_tail<const N: usize>(
+    rows: [&[f64]; 4],
+    w: [&[f64; 4]; N],
+    out: [&mut [f32]; N],
+    power: u32,
+    done: usize,
+    (lo, hi): ([f32; 8], [f32; 8]),
+) -> (f32, f32) {
+    let n = rows
+        .iter()
+        .map(|r| r.len())
+        .chain(out.iter().map(|o| o.len()))
+        .min()
+        .unwrap_or(0);
+    let (mut l, mut h) = (f32::INFINITY, f32::NEG_INFINITY);
+    if done < n {
+        let tail: [&[f64]; 4] = rows.map(|r| &r[done..n]);
+        for (o, w) in out.into_iter().zip(w) {
+            let (tl, th) = combine_rows_power_plain(tail, w, &mut o[done..n], power);
+            (l, h) = (l.min(tl), h.max(th));
+        }
+    }
+    (
+        lo.iter().copied().fold(l, f32::min),
+        hi.iter().copied().fold(h, f32::max),
+    )
+}
+
+/// [`combine_rows_power`] for `N` output rows made from the same four rows (`w[k]` into
+/// `out[k]`) with AVX2, for powers 1 and 2 (other powers: the plain form compiled for
+/// AVX2). Per 16 columns the eight input vectors (four `f64` lanes each) are loaded once
+/// for all outputs; each output gets the weighted sum in the same order as
+/// [`combine_rows_plain`] (separate multiplies and adds, no fused multiply–add), rounded
+/// to `f32`, squared, its minimum and maximum kept, and each output line is prefetched
+/// [`OUTPUT_PREFETCH`] values ahead. Returns the minimum and maximum over all `N` rows.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn combine_rows_power_avx2(
+fn combine_rows_power_avx2<const N: usize>(
     rows: [&[f64]; 4],
-    w: &[f64; 4],
-    out: &mut [f32],
+    w: [&[f64; 4]; N],
+    mut out: [&mut [f32]; N],
     power: u32,
 ) -> (f32, f32) {
-    combine_rows_power_plain(rows, w, out, power)
+    use std::arch::x86_64::*;
+    if power != 1 && power != 2 {
+        return combine_tail(
+            rows,
+            w,
+            out,
+            power,
+            0,
+            ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]),
+        );
+    }
+    let n = rows
+        .iter()
+        .map(|r| r.len())
+        .chain(out.iter().map(|o| o.len()))
+        .min()
+        .unwrap_or(0);
+    let blocks = n / 16;
+    let weights = w.map(|w| w.map(|w| _mm256_set1_pd(w)));
+    let mut lo = _mm256_set1_ps(f32::INFINITY);
+    let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
+    let square = power == 2;
+    for b in 0..blocks {
+        // each block of 16 outputs is one cache line of the (big) output plane
+        for o in out.iter() {
+            prefetch(o.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
+        }
+        for half in 0..2 {
+            let at = 16 * b + 8 * half;
+            // SAFETY: `at + 8 ≤ n`, within every row and every output (unaligned access
+            // is allowed).
+            unsafe {
+                let quarter = |q: usize| rows.map(|r| _mm256_loadu_pd(r.as_ptr().add(at + 4 * q)));
+                let [x, y] = [quarter(0), quarter(1)];
+                for (o, [w0, w1, w2, w3]) in out.iter_mut().zip(weights) {
+                    let sum = |[r0, r1, r2, r3]: [__m256d; 4]| {
+                        _mm256_cvtpd_ps(_mm256_add_pd(
+                            _mm256_add_pd(
+                                _mm256_add_pd(_mm256_mul_pd(w0, r0), _mm256_mul_pd(w1, r1)),
+                                _mm256_mul_pd(w2, r2),
+                            ),
+                            _mm256_mul_pd(w3, r3),
+                        ))
+                    };
+                    let v = _mm256_set_m128(sum(y), sum(x));
+                    let p = if square { _mm256_mul_ps(v, v) } else { v };
+                    lo = _mm256_min_ps(lo, p);
+                    hi = _mm256_max_ps(hi, p);
+                    _mm256_storeu_ps(o.as_mut_ptr().add(at), p);
+                }
+            }
+        }
+    }
+    let (mut l8, mut h8) = ([0f32; 8], [0f32; 8]);
+    // SAFETY: both arrays hold 8 f32.
+    unsafe {
+        _mm256_storeu_ps(l8.as_mut_ptr(), lo);
+        _mm256_storeu_ps(h8.as_mut_ptr(), hi);
+    }
+    combine_tail(rows, w, out, power, blocks * 16, (l8, h8))
 }
 
 /// How far ahead (values, 4 KiB) the vertical taps prefetch the output plane for writing.
@@ -822,26 +919,15 @@ fn combine_rows_power_avx512<const N: usize>(
         _mm256_storeu_ps(l8.as_mut_ptr(), lo);
         _mm256_storeu_ps(h8.as_mut_ptr(), hi);
     }
-    let done = blocks * 16;
-    let tail: [&[f64]; 4] = rows.map(|r| &r[done..n]);
-    let (mut l, mut h) = (f32::INFINITY, f32::NEG_INFINITY);
-    if done < n {
-        for (o, w) in out.iter_mut().zip(w) {
-            let (tl, th) = combine_rows_power_plain(tail, w, &mut o[done..n], power);
-            (l, h) = (l.min(tl), h.max(th));
-        }
-    }
-    (
-        l8.iter().copied().fold(l, f32::min),
-        h8.iter().copied().fold(h, f32::max),
-    )
+    combine_tail(rows, w, out, power, blocks * 16, (l8, h8))
 }
 
 /// [`combine_rows_power`] for two output rows made from the same four rows with their
 /// own weights (`w[0]` into `out[0]`, `w[1]` into `out[1]`); returns the minimum and
-/// maximum over both. With AVX-512 (powers 1 and 2) one pass that loads each input
-/// vector once for both outputs (`combine_rows_power_avx512`); else two
-/// [`combine_rows_power`] calls. The same bits as two calls either way.
+/// maximum over both. With AVX-512 or AVX2 (powers 1 and 2) one pass that loads each
+/// input vector once for both outputs (`combine_rows_power_avx512`,
+/// `combine_rows_power_avx2`); else two [`combine_rows_power`] calls. The same bits as
+/// two calls either way.
 pub fn combine_rows_power_pair(
     rows: [&[f64]; 4],
     w: [&[f64; 4]; 2],
@@ -853,6 +939,10 @@ pub fn combine_rows_power_pair(
         if std::arch::is_x86_feature_detected!("avx512f") && (power == 1 || power == 2) {
             // SAFETY: the CPU has AVX-512F (checked just above).
             return unsafe { combine_rows_power_avx512::<2>(rows, w, out, power) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && (power == 1 || power == 2) {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { combine_rows_power_avx2::<2>(rows, w, out, power) };
         }
     }
     combine_rows_power_pair_plain(rows, w, out, power)
@@ -1277,10 +1367,10 @@ mod tests {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 let got = unsafe {
-                    combine_rows_power_avx2(
+                    combine_rows_power_avx2::<1>(
                         [&rows[0], &rows[1], &rows[2], &rows[3]],
-                        &w,
-                        &mut d,
+                        [&w],
+                        [&mut d],
                         power,
                     )
                 };
@@ -1308,6 +1398,32 @@ mod tests {
                 (&ea, &eb, expect),
                 "plain pair, power {power}"
             );
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                let got = unsafe {
+                    combine_rows_power_avx2::<2>(rows4, [&w, &w2], [&mut a2, &mut b2], power)
+                };
+                assert_eq!(
+                    (&a2, &b2, got),
+                    (&ea, &eb, expect),
+                    "AVX2 pair, power {power}"
+                );
+                // every tail length
+                for len in [n - 1, n - 8, n - 15, 16, 15, 1, 0] {
+                    let short = rows4.map(|r| &r[..len]);
+                    let (mut ea, mut eb) = (vec![0f32; len], vec![0f32; len]);
+                    let (la, ha) = combine_rows_power_plain(short, &w, &mut ea, power);
+                    let (lb, hb) = combine_rows_power_plain(short, &w2, &mut eb, power);
+                    let (mut a3, mut b3) = (vec![0f32; len], vec![0f32; len]);
+                    // SAFETY: as above.
+                    let got = unsafe {
+                        combine_rows_power_avx2::<2>(short, [&w, &w2], [&mut a3, &mut b3], power)
+                    };
+                    let expect = (la.min(lb), ha.max(hb));
+                    assert_eq!((&a3, &b3, got), (&ea, &eb, expect), "AVX2 pair, len {len}");
+                }
+            }
         }
         // row prefilter and horizontal taps
         let (width, lines) = (517, 19);
