@@ -745,9 +745,26 @@ pub fn combine_rows_power(
     combine_rows_power_plain(rows, w, out, power)
 }
 
+/// Columns that the four rows and every output all have.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn common_len<const N: usize>(rows: &[&[f64]; 4], out: &[&mut [f32]; N]) -> usize {
+    let outs = out.iter().map(|o| o.len());
+    rows.iter().map(|r| r.len()).chain(outs).min().unwrap_or(0)
+}
+
+/// The eight lanes of a vector, in order.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes(v: std::arch::x86_64::__m256) -> [f32; 8] {
+    // SAFETY: `__m256` is 32 bytes of eight `f32` lanes, in order.
+    unsafe { std::mem::transmute(v) }
+}
+
 /// Finishes a vector form of [`combine_rows_power`] for `N` outputs: the columns from
 /// `done` on by the plain form, then the minimum and maximum over those and the vector
 /// part's eight-lane `lo` and `hi`.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn combine_tail<const N: usize>(
     rows: [&[f64]; 4],
@@ -757,12 +774,7 @@ fn combine_tail<const N: usize>(
     done: usize,
     (lo, hi): ([f32; 8], [f32; 8]),
 ) -> (f32, f32) {
-    let n = rows
-        .iter()
-        .map(|r| r.len())
-        .chain(out.iter().map(|o| o.len()))
-        .min()
-        .unwrap_or(0);
+    let n = common_len(&rows, &out);
     let (mut l, mut h) = (f32::INFINITY, f32::NEG_INFINITY);
     if done < n {
         let tail: [&[f64]; 4] = rows.map(|r| &r[done..n]);
@@ -803,12 +815,7 @@ fn combine_rows_power_avx2<const N: usize>(
             ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]),
         );
     }
-    let n = rows
-        .iter()
-        .map(|r| r.len())
-        .chain(out.iter().map(|o| o.len()))
-        .min()
-        .unwrap_or(0);
+    let n = common_len(&rows, &out);
     let blocks = n / 16;
     let weights = w.map(|w| w.map(|w| _mm256_set1_pd(w)));
     let mut lo = _mm256_set1_ps(f32::INFINITY);
@@ -845,13 +852,7 @@ fn combine_rows_power_avx2<const N: usize>(
             }
         }
     }
-    let (mut l8, mut h8) = ([0f32; 8], [0f32; 8]);
-    // SAFETY: both arrays hold 8 f32.
-    unsafe {
-        _mm256_storeu_ps(l8.as_mut_ptr(), lo);
-        _mm256_storeu_ps(h8.as_mut_ptr(), hi);
-    }
-    combine_tail(rows, w, out, power, blocks * 16, (l8, h8))
+    combine_tail(rows, w, out, power, blocks * 16, (lanes(lo), lanes(hi)))
 }
 
 /// How far ahead (values, 4 KiB) the vertical taps prefetch the output plane for writing.
@@ -874,12 +875,7 @@ fn combine_rows_power_avx512<const N: usize>(
     power: u32,
 ) -> (f32, f32) {
     use std::arch::x86_64::*;
-    let n = rows
-        .iter()
-        .map(|r| r.len())
-        .chain(out.iter().map(|o| o.len()))
-        .min()
-        .unwrap_or(0);
+    let n = common_len(&rows, &out);
     let blocks = n / 16;
     let weights = w.map(|w| w.map(|w| _mm512_set1_pd(w)));
     let mut lo = _mm256_set1_ps(f32::INFINITY);
@@ -913,13 +909,7 @@ fn combine_rows_power_avx512<const N: usize>(
             }
         }
     }
-    let (mut l8, mut h8) = ([0f32; 8], [0f32; 8]);
-    // SAFETY: both arrays hold 8 f32.
-    unsafe {
-        _mm256_storeu_ps(l8.as_mut_ptr(), lo);
-        _mm256_storeu_ps(h8.as_mut_ptr(), hi);
-    }
-    combine_tail(rows, w, out, power, blocks * 16, (l8, h8))
+    combine_tail(rows, w, out, power, blocks * 16, (lanes(lo), lanes(hi)))
 }
 
 /// [`combine_rows_power`] for two output rows made from the same four rows with their
