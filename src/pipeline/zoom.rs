@@ -789,16 +789,153 @@ fn combine_tail<const N: usize>(
     )
 }
 
-/// [`combine_rows_power`] for `N` output rows made from the same four rows (`w[k]` into
-/// `out[k]`) with AVX2, for powers 1 and 2 (other powers: the plain form compiled for
-/// AVX2). Per 16 columns the eight input vectors (four `f64` lanes each) are loaded once
-/// for all outputs; each output gets the weighted sum in the same order as
-/// [`combine_rows_plain`] (separate multiplies and adds, no fused multiply–add), rounded
-/// to `f32`, squared, its minimum and maximum kept, and each output line is prefetched
-/// [`OUTPUT_PREFETCH`] values ahead. Returns the minimum and maximum over all `N` rows.
+/// How far ahead (values, 4 KiB) the vertical taps prefetch the output plane for writing.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn combine_rows_power_avx2<const N: usize>(
+const OUTPUT_PREFETCH: usize = 1024;
+
+/// Eight outputs of the vertical taps from eight columns of the four rows: what
+/// [`combine_rows_power_with`] needs of a vector instruction set. Every method needs that
+/// set on the CPU (hence `unsafe`); they are inlined into a function compiled for it.
+#[cfg(target_arch = "x86_64")]
+trait VerticalTaps {
+    /// One output row's four weights, broadcast.
+    type Weights: Copy;
+    /// Eight columns of the four rows.
+    type Columns: Copy;
+    /// Broadcasts the weights `w`.
+    unsafe fn weights(w: &[f64; 4]) -> Self::Weights;
+    /// Columns `at..at + 8` of `rows` (each row holds at least `at + 8` values).
+    unsafe fn columns(rows: &[&[f64]; 4], at: usize) -> Self::Columns;
+    /// The eight weighted sums in [`combine_rows_plain`]'s order (separate multiplies
+    /// and adds, no fused multiply–add), rounded to `f32`.
+    unsafe fn combine(c: Self::Columns, w: Self::Weights) -> std::arch::x86_64::__m256;
+}
+
+/// [`VerticalTaps`] with AVX-512F: eight `f64` lanes, one register per row.
+#[cfg(target_arch = "x86_64")]
+struct Avx512Taps;
+
+#[cfg(target_arch = "x86_64")]
+impl VerticalTaps for Avx512Taps {
+    type Weights = [std::arch::x86_64::__m512d; 4];
+    type Columns = [std::arch::x86_64::__m512d; 4];
+
+    // (no closures here: a closure is not compiled for the caller's instruction set, so
+    // the intrinsics in it would become calls)
+    #[inline(always)]
+    unsafe fn weights(w: &[f64; 4]) -> Self::Weights {
+        use std::arch::x86_64::_mm512_set1_pd as set1;
+        // SAFETY: AVX-512F by the caller.
+        unsafe { [set1(w[0]), set1(w[1]), set1(w[2]), set1(w[3])] }
+    }
+
+    #[inline(always)]
+    unsafe fn columns(rows: &[&[f64]; 4], at: usize) -> Self::Columns {
+        use std::arch::x86_64::_mm512_loadu_pd as load;
+        debug_assert!(rows.iter().all(|r| r.len() >= at + 8));
+        let start = |k: usize| rows[k].as_ptr().wrapping_add(at);
+        let [a, b, c, d] = [start(0), start(1), start(2), start(3)];
+        // SAFETY: each pointer starts 8 values of a row (by the caller; unaligned loads
+        // are allowed);
+        // AVX-512F by the caller.
+        unsafe { [load(a), load(b), load(c), load(d)] }
+    }
+
+    #[inline(always)]
+    unsafe fn combine(
+        [r0, r1, r2, r3]: Self::Columns,
+        [w0, w1, w2, w3]: Self::Weights,
+    ) -> std::arch::x86_64::__m256 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F by the caller.
+        unsafe {
+            _mm512_cvtpd_ps(_mm512_add_pd(
+                _mm512_add_pd(
+                    _mm512_add_pd(_mm512_mul_pd(w0, r0), _mm512_mul_pd(w1, r1)),
+                    _mm512_mul_pd(w2, r2),
+                ),
+                _mm512_mul_pd(w3, r3),
+            ))
+        }
+    }
+}
+
+/// [`VerticalTaps`] with AVX2: four `f64` lanes, two registers per row.
+#[cfg(target_arch = "x86_64")]
+struct Avx2Taps;
+
+#[cfg(target_arch = "x86_64")]
+impl VerticalTaps for Avx2Taps {
+    type Weights = [std::arch::x86_64::__m256d; 4];
+    type Columns = [[std::arch::x86_64::__m256d; 4]; 2];
+
+    // (no closures around intrinsics: see `Avx512Taps`)
+    #[inline(always)]
+    unsafe fn weights(w: &[f64; 4]) -> Self::Weights {
+        use std::arch::x86_64::_mm256_set1_pd as set1;
+        // SAFETY: AVX2 by the caller.
+        unsafe { [set1(w[0]), set1(w[1]), set1(w[2]), set1(w[3])] }
+    }
+
+    #[inline(always)]
+    unsafe fn columns(rows: &[&[f64]; 4], at: usize) -> Self::Columns {
+        use std::arch::x86_64::_mm256_loadu_pd as load;
+        debug_assert!(rows.iter().all(|r| r.len() >= at + 8));
+        let start = |k: usize| rows[k].as_ptr().wrapping_add(at);
+        let [a, b, c, d] = [start(0), start(1), start(2), start(3)];
+        // SAFETY: each pointer starts 8 values of a row (by the caller; unaligned loads
+        // are allowed);
+        // AVX2 by the caller.
+        unsafe {
+            [
+                [load(a), load(b), load(c), load(d)],
+                [
+                    load(a.add(4)),
+                    load(b.add(4)),
+                    load(c.add(4)),
+                    load(d.add(4)),
+                ],
+            ]
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn combine([x, y]: Self::Columns, w: Self::Weights) -> std::arch::x86_64::__m256 {
+        /// Four weighted sums, rounded to `f32`.
+        #[inline(always)]
+        unsafe fn four(
+            [r0, r1, r2, r3]: [std::arch::x86_64::__m256d; 4],
+            [w0, w1, w2, w3]: [std::arch::x86_64::__m256d; 4],
+        ) -> std::arch::x86_64::__m128 {
+            use std::arch::x86_64::*;
+            // SAFETY: AVX by the caller.
+            unsafe {
+                _mm256_cvtpd_ps(_mm256_add_pd(
+                    _mm256_add_pd(
+                        _mm256_add_pd(_mm256_mul_pd(w0, r0), _mm256_mul_pd(w1, r1)),
+                        _mm256_mul_pd(w2, r2),
+                    ),
+                    _mm256_mul_pd(w3, r3),
+                ))
+            }
+        }
+        // SAFETY: AVX2 by the caller.
+        unsafe { std::arch::x86_64::_mm256_set_m128(four(y, w), four(x, w)) }
+    }
+}
+
+/// [`combine_rows_power`] for `N` output rows made from the same four rows (`w[k]` into
+/// `out[k]`), for powers 1 and 2 with the vector set `T` (other powers: the plain form).
+/// Per 16 columns (one cache line of the output) the input vectors are loaded once for
+/// all outputs; each output gets [`VerticalTaps::combine`], squared, its minimum and
+/// maximum kept, and each output line is prefetched [`OUTPUT_PREFETCH`] values ahead;
+/// the tails by the plain form. Returns the minimum and maximum over all `N` rows.
+///
+/// # Safety
+/// The CPU has `T`'s instruction set.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn combine_rows_power_with<T: VerticalTaps, const N: usize>(
     rows: [&[f64]; 4],
     w: [&[f64; 4]; N],
     mut out: [&mut [f32]; N],
@@ -806,45 +943,36 @@ fn combine_rows_power_avx2<const N: usize>(
 ) -> (f32, f32) {
     use std::arch::x86_64::*;
     if power != 1 && power != 2 {
-        return combine_tail(
-            rows,
-            w,
-            out,
-            power,
-            0,
-            ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]),
-        );
+        let none = ([f32::INFINITY; 8], [f32::NEG_INFINITY; 8]);
+        return combine_tail(rows, w, out, power, 0, none);
     }
     let n = common_len(&rows, &out);
     let blocks = n / 16;
-    let weights = w.map(|w| w.map(|w| _mm256_set1_pd(w)));
-    let mut lo = _mm256_set1_ps(f32::INFINITY);
-    let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
+    // SAFETY (every block below): `T`'s set by the caller; the loads read 8 values from
+    // `at` with `at + 8 ≤ n` in every row, the stores write 8 values from `at` of every
+    // output (unaligned access is allowed).
+    let mut weights = [unsafe { T::weights(w[0]) }; N];
+    for (k, w) in w.iter().enumerate().skip(1) {
+        weights[k] = unsafe { T::weights(w) };
+    }
+    let (mut lo, mut hi) = unsafe {
+        (
+            _mm256_set1_ps(f32::INFINITY),
+            _mm256_set1_ps(f32::NEG_INFINITY),
+        )
+    };
     let square = power == 2;
     for b in 0..blocks {
-        // each block of 16 outputs is one cache line of the (big) output plane
         for o in out.iter() {
             prefetch(o.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
         }
         for half in 0..2 {
             let at = 16 * b + 8 * half;
-            // SAFETY: `at + 8 ≤ n`, within every row and every output (unaligned access
-            // is allowed).
             unsafe {
-                let quarter = |q: usize| rows.map(|r| _mm256_loadu_pd(r.as_ptr().add(at + 4 * q)));
-                let [x, y] = [quarter(0), quarter(1)];
-                for (o, [w0, w1, w2, w3]) in out.iter_mut().zip(weights) {
-                    let sum = |[r0, r1, r2, r3]: [__m256d; 4]| {
-                        _mm256_cvtpd_ps(_mm256_add_pd(
-                            _mm256_add_pd(
-                                _mm256_add_pd(_mm256_mul_pd(w0, r0), _mm256_mul_pd(w1, r1)),
-                                _mm256_mul_pd(w2, r2),
-                            ),
-                            _mm256_mul_pd(w3, r3),
-                        ))
-                    };
-                    let v = _mm256_set_m128(sum(y), sum(x));
-                    let p = if square { _mm256_mul_ps(v, v) } else { v };
+                let columns = T::columns(&rows, at);
+                for (o, &w) in out.iter_mut().zip(&weights) {
+                    let y = T::combine(columns, w);
+                    let p = if square { _mm256_mul_ps(y, y) } else { y };
                     lo = _mm256_min_ps(lo, p);
                     hi = _mm256_max_ps(hi, p);
                     _mm256_storeu_ps(o.as_mut_ptr().add(at), p);
@@ -855,61 +983,30 @@ fn combine_rows_power_avx2<const N: usize>(
     combine_tail(rows, w, out, power, blocks * 16, (lanes(lo), lanes(hi)))
 }
 
-/// How far ahead (values, 4 KiB) the vertical taps prefetch the output plane for writing.
+/// [`combine_rows_power_with`] for AVX2.
 #[cfg(target_arch = "x86_64")]
-const OUTPUT_PREFETCH: usize = 1024;
+#[target_feature(enable = "avx2")]
+fn combine_rows_power_avx2<const N: usize>(
+    rows: [&[f64]; 4],
+    w: [&[f64; 4]; N],
+    out: [&mut [f32]; N],
+    power: u32,
+) -> (f32, f32) {
+    // SAFETY: this function is compiled for AVX2, so the CPU has it.
+    unsafe { combine_rows_power_with::<Avx2Taps, N>(rows, w, out, power) }
+}
 
-/// [`combine_rows_power`] for powers 1 and 2 with AVX-512, for `N` output rows made from
-/// the same four rows (`w[k]` into `out[k]`): per eight columns the four input vectors
-/// are loaded once, and each output gets the weighted sum in the same order as
-/// [`combine_rows_plain`] on eight `f64` lanes, rounded to `f32`, squared, and the
-/// minimum and maximum kept, all in one pass (each output prefetched [`OUTPUT_PREFETCH`]
-/// values ahead); the tails by the plain form. Returns the minimum and maximum over all
-/// `N` rows.
+/// [`combine_rows_power_with`] for AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 fn combine_rows_power_avx512<const N: usize>(
     rows: [&[f64]; 4],
     w: [&[f64; 4]; N],
-    mut out: [&mut [f32]; N],
+    out: [&mut [f32]; N],
     power: u32,
 ) -> (f32, f32) {
-    use std::arch::x86_64::*;
-    let n = common_len(&rows, &out);
-    let blocks = n / 16;
-    let weights = w.map(|w| w.map(|w| _mm512_set1_pd(w)));
-    let mut lo = _mm256_set1_ps(f32::INFINITY);
-    let mut hi = _mm256_set1_ps(f32::NEG_INFINITY);
-    let square = power == 2;
-    for b in 0..blocks {
-        // each block of 16 outputs is one cache line of the (big) output plane
-        for o in out.iter() {
-            prefetch(o.as_ptr().wrapping_add(16 * b + OUTPUT_PREFETCH));
-        }
-        for half in 0..2 {
-            let at = 16 * b + 8 * half;
-            // SAFETY: `at + 8 ≤ n`, within every row and every output (unaligned access
-            // is allowed).
-            unsafe {
-                let [r0, r1, r2, r3] = rows.map(|r| _mm512_loadu_pd(r.as_ptr().add(at)));
-                for (o, [w0, w1, w2, w3]) in out.iter_mut().zip(weights) {
-                    let sum = _mm512_add_pd(
-                        _mm512_add_pd(
-                            _mm512_add_pd(_mm512_mul_pd(w0, r0), _mm512_mul_pd(w1, r1)),
-                            _mm512_mul_pd(w2, r2),
-                        ),
-                        _mm512_mul_pd(w3, r3),
-                    );
-                    let y = _mm512_cvtpd_ps(sum);
-                    let p = if square { _mm256_mul_ps(y, y) } else { y };
-                    lo = _mm256_min_ps(lo, p);
-                    hi = _mm256_max_ps(hi, p);
-                    _mm256_storeu_ps(o.as_mut_ptr().add(at), p);
-                }
-            }
-        }
-    }
-    combine_tail(rows, w, out, power, blocks * 16, (lanes(lo), lanes(hi)))
+    // SAFETY: this function is compiled for AVX-512F, so the CPU has it.
+    unsafe { combine_rows_power_with::<Avx512Taps, N>(rows, w, out, power) }
 }
 
 /// [`combine_rows_power`] for two output rows made from the same four rows with their
@@ -1320,6 +1417,24 @@ mod tests {
         assert_eq!(full, trunc);
     }
 
+    /// A vertical-taps kernel for `N` output rows.
+    #[cfg(target_arch = "x86_64")]
+    type TapsKernel<const N: usize> =
+        unsafe fn([&[f64]; 4], [&[f64; 4]; N], [&mut [f32]; N], u32) -> (f32, f32);
+
+    /// The vertical-taps kernels for `N` rows that this CPU can run, by name.
+    #[cfg(target_arch = "x86_64")]
+    fn taps_kernels<const N: usize>() -> Vec<(&'static str, TapsKernel<N>)> {
+        let mut kernels: Vec<(&str, TapsKernel<N>)> = Vec::new();
+        if std::arch::is_x86_feature_detected!("avx2") {
+            kernels.push(("AVX2", combine_rows_power_avx2::<N>));
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            kernels.push(("AVX-512", combine_rows_power_avx512::<N>));
+        }
+        kernels
+    }
+
     #[test]
     fn vector_forms_equal_the_plain_form() {
         let n = 1003;
@@ -1354,20 +1469,14 @@ mod tests {
                 "plain, power {power}"
             );
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                let got = unsafe {
-                    combine_rows_power_avx2::<1>(
-                        [&rows[0], &rows[1], &rows[2], &rows[3]],
-                        [&w],
-                        [&mut d],
-                        power,
-                    )
-                };
+            for (name, kernel) in taps_kernels::<1>() {
+                let rows4 = [&rows[0][..], &rows[1], &rows[2], &rows[3]];
+                // SAFETY: `taps_kernels` lists only kernels the CPU can run.
+                let got = unsafe { kernel(rows4, [&w], [&mut d], power) };
                 assert_eq!(
                     (d.as_slice(), got),
                     (c.as_slice(), expect),
-                    "AVX2, power {power}"
+                    "{name}, power {power}"
                 );
             }
         }
@@ -1388,30 +1497,19 @@ mod tests {
                 (&ea, &eb, expect),
                 "plain pair, power {power}"
             );
+            // each vector kernel this CPU has, called directly, with every tail length
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                let got = unsafe {
-                    combine_rows_power_avx2::<2>(rows4, [&w, &w2], [&mut a2, &mut b2], power)
-                };
-                assert_eq!(
-                    (&a2, &b2, got),
-                    (&ea, &eb, expect),
-                    "AVX2 pair, power {power}"
-                );
-                // every tail length
-                for len in [n - 1, n - 8, n - 15, 16, 15, 1, 0] {
+            for (name, kernel) in taps_kernels::<2>() {
+                for len in [n, n - 1, n - 8, n - 15, 16, 15, 1, 0] {
                     let short = rows4.map(|r| &r[..len]);
                     let (mut ea, mut eb) = (vec![0f32; len], vec![0f32; len]);
                     let (la, ha) = combine_rows_power_plain(short, &w, &mut ea, power);
                     let (lb, hb) = combine_rows_power_plain(short, &w2, &mut eb, power);
                     let (mut a3, mut b3) = (vec![0f32; len], vec![0f32; len]);
-                    // SAFETY: as above.
-                    let got = unsafe {
-                        combine_rows_power_avx2::<2>(short, [&w, &w2], [&mut a3, &mut b3], power)
-                    };
+                    // SAFETY: `taps_kernels` lists only kernels the CPU can run.
+                    let got = unsafe { kernel(short, [&w, &w2], [&mut a3, &mut b3], power) };
                     let expect = (la.min(lb), ha.max(hb));
-                    assert_eq!((&a3, &b3, got), (&ea, &eb, expect), "AVX2 pair, len {len}");
+                    assert_eq!((&a3, &b3, got), (&ea, &eb, expect), "{name}, len {len}");
                 }
             }
         }
