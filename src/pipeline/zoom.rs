@@ -811,6 +811,16 @@ trait VerticalTaps {
     unsafe fn combine(c: Self::Columns, w: Self::Weights) -> std::arch::x86_64::__m256;
 }
 
+/// Where columns `at..at + 8` of the four rows start (each row holds at least `at + 8`
+/// values: the caller's contract, checked in debug builds).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn column_starts(rows: &[&[f64]; 4], at: usize) -> [*const f64; 4] {
+    debug_assert!(rows.iter().all(|r| r.len() >= at + 8));
+    let start = |k: usize| rows[k].as_ptr().wrapping_add(at);
+    [start(0), start(1), start(2), start(3)]
+}
+
 /// [`VerticalTaps`] with AVX-512F: eight `f64` lanes, one register per row.
 #[cfg(target_arch = "x86_64")]
 struct Avx512Taps;
@@ -832,12 +842,9 @@ impl VerticalTaps for Avx512Taps {
     #[inline(always)]
     unsafe fn columns(rows: &[&[f64]; 4], at: usize) -> Self::Columns {
         use std::arch::x86_64::_mm512_loadu_pd as load;
-        debug_assert!(rows.iter().all(|r| r.len() >= at + 8));
-        let start = |k: usize| rows[k].as_ptr().wrapping_add(at);
-        let [a, b, c, d] = [start(0), start(1), start(2), start(3)];
+        let [a, b, c, d] = column_starts(rows, at);
         // SAFETY: each pointer starts 8 values of a row (by the caller; unaligned loads
-        // are allowed);
-        // AVX-512F by the caller.
+        // are allowed); AVX-512F by the caller.
         unsafe { [load(a), load(b), load(c), load(d)] }
     }
 
@@ -880,12 +887,9 @@ impl VerticalTaps for Avx2Taps {
     #[inline(always)]
     unsafe fn columns(rows: &[&[f64]; 4], at: usize) -> Self::Columns {
         use std::arch::x86_64::_mm256_loadu_pd as load;
-        debug_assert!(rows.iter().all(|r| r.len() >= at + 8));
-        let start = |k: usize| rows[k].as_ptr().wrapping_add(at);
-        let [a, b, c, d] = [start(0), start(1), start(2), start(3)];
+        let [a, b, c, d] = column_starts(rows, at);
         // SAFETY: each pointer starts 8 values of a row (by the caller; unaligned loads
-        // are allowed);
-        // AVX2 by the caller.
+        // are allowed); AVX2 by the caller.
         unsafe {
             [
                 [load(a), load(b), load(c), load(d)],
