@@ -643,63 +643,69 @@ impl LevelBlock for std::arch::x86_64::__m512i {
 #[derive(Clone, Copy)]
 struct Avx2Block([std::arch::x86_64::__m256i; 2]);
 
+/// One bit per byte of `a` (low 32) and `b` (high 32): its top bit, so a compare's
+/// all-ones bytes become ones.
+///
+/// # Safety
+/// The CPU has AVX2.
 #[cfg(target_arch = "x86_64")]
-impl Avx2Block {
-    /// One bit per level where `f` of its half gives an all-ones byte.
-    #[inline(always)]
-    unsafe fn bits(
-        self,
-        f: impl Fn(std::arch::x86_64::__m256i) -> std::arch::x86_64::__m256i,
-    ) -> u64 {
-        use std::arch::x86_64::*;
-        // SAFETY: AVX2 by the caller.
-        let [a, b] = self
-            .0
-            .map(|h| unsafe { _mm256_movemask_epi8(f(h)) } as u32 as u64);
-        a | b << 32
-    }
+#[inline(always)]
+unsafe fn mask64(a: std::arch::x86_64::__m256i, b: std::arch::x86_64::__m256i) -> u64 {
+    use std::arch::x86_64::_mm256_movemask_epi8 as top_bits;
+    // SAFETY: AVX2 by the caller.
+    unsafe { top_bits(a) as u32 as u64 | (top_bits(b) as u32 as u64) << 32 }
 }
 
+// (no closures around intrinsics in these methods: a closure is not compiled for the
+// caller's instruction set, so an intrinsic in it may become a call; see `zoom.rs`)
 #[cfg(target_arch = "x86_64")]
 impl LevelBlock for Avx2Block {
     #[inline(always)]
     unsafe fn load(q: &[u8; 64]) -> Self {
         use std::arch::x86_64::*;
-        // SAFETY: `q` is 64 bytes (unaligned loads are allowed); AVX2 by the caller.
-        Self([0, 32].map(|at| unsafe { _mm256_loadu_si256(q[at..].as_ptr() as *const __m256i) }))
+        let p = q.as_ptr() as *const __m256i;
+        // SAFETY: `q` is 64 bytes, two 32-byte loads (unaligned loads are allowed); AVX2
+        // by the caller.
+        unsafe { Self([_mm256_loadu_si256(p), _mm256_loadu_si256(p.add(1))]) }
     }
 
     #[inline(always)]
     unsafe fn all_equal(self, v: u8) -> bool {
         use std::arch::x86_64::*;
+        let Self([a, b]) = self;
         // SAFETY: AVX2 by the caller.
         unsafe {
             let v = _mm256_set1_epi8(v as i8);
-            self.bits(|h| _mm256_cmpeq_epi8(h, v)) == u64::MAX
+            mask64(_mm256_cmpeq_epi8(a, v), _mm256_cmpeq_epi8(b, v)) == u64::MAX
         }
     }
 
     #[inline(always)]
     unsafe fn offsets_below(self, base: u8, w: u8) -> Option<Self> {
         use std::arch::x86_64::*;
+        let Self([a, b]) = self;
         // SAFETY: AVX2 by the caller.
         unsafe {
             let base = _mm256_set1_epi8(base as i8);
-            let d = Self(self.0.map(|h| _mm256_sub_epi8(h, base)));
+            let (a, b) = (_mm256_sub_epi8(a, base), _mm256_sub_epi8(b, base));
             // below w ⇔ max(d, w − 1) = w − 1 (unsigned)
             let top = _mm256_set1_epi8((w - 1) as i8);
-            let within = d.bits(|h| _mm256_cmpeq_epi8(_mm256_max_epu8(h, top), top));
-            (within == u64::MAX).then_some(d)
+            let within = mask64(
+                _mm256_cmpeq_epi8(_mm256_max_epu8(a, top), top),
+                _mm256_cmpeq_epi8(_mm256_max_epu8(b, top), top),
+            );
+            (within == u64::MAX).then_some(Self([a, b]))
         }
     }
 
     #[inline(always)]
     unsafe fn count_equal(self, k: u8) -> u32 {
         use std::arch::x86_64::*;
+        let Self([a, b]) = self;
         // SAFETY: AVX2 by the caller.
         unsafe {
             let k = _mm256_set1_epi8(k as i8);
-            self.bits(|h| _mm256_cmpeq_epi8(h, k)).count_ones()
+            mask64(_mm256_cmpeq_epi8(a, k), _mm256_cmpeq_epi8(b, k)).count_ones()
         }
     }
 }
