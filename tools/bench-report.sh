@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# the host's speed now (it swings within minutes): compare runs only at similar readings
+cargo run --quiet --release --example hostprobe
 cargo bench --bench pipeline -- --warm-up-time 2 --measurement-time 6 2>&1 \
   | grep -E '^(whole|stage|layers)|time:' | grep -v change
 # criterion's "time:" line is its mean-based estimate; the targets are medians, so print
@@ -21,3 +23,4 @@ for est in sorted(root.glob("*/*/new/estimates.json")) + sorted(root.glob("*/*/*
     print(f"  {name:40s} {med:8.3f}  (MAD {mad:.3f})")
 PY
 (cd tools && python3 compare.py)
+cargo run --quiet --release --example hostprobe
