@@ -33,7 +33,7 @@ fn write(buf: &mut [u64], seed: u64) {
     }
 }
 
-/// Eight independent multiply–add chains per lane of work, `steps` long; returns a value
+/// Sixteen independent multiply–add chains, `steps` long; returns a value
 /// that depends on all of them.
 fn compute(steps: usize, seed: f64) -> f64 {
     let mut acc = [seed; 16];
@@ -85,7 +85,7 @@ fn main() {
     let gb = (threads * BYTES) as f64 / 1e9;
     let gops = (threads * STEPS * 16 * 2) as f64 / 1e9;
     println!(
-        "host probe ({threads} threads): read {:.1} GB/s, write {:.1} GB/s, f64 mul+add {:.1} Gop/s (check {:x})",
+        "host probe ({threads} threads): read {:.1} GB/s, write {:.1} GB/s, f64 mul+add {:.1} Gop/s (checksum {:02x})",
         gb / t_read,
         gb / t_write,
         gops / t_compute,
