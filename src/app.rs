@@ -51,7 +51,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
             Ok(()) => {}
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", one_line(&e));
             }
         }
     }
@@ -177,16 +177,44 @@ fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
     }
 }
 
-/// Opens a replay source for PATH (checked here, so errors come before any thread starts).
-fn replay_source(path: &Path, pattern: Option<&str>) -> Result<Box<dyn FrameSource + Send>> {
+/// The error and its causes on one line, leaving out causes the message already states.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+/// Opens a replay source for PATH (checked here, so errors come before any thread starts;
+/// a y4m stream whose frames exceed `max_pixels` fails before any frame is read).
+fn replay_source(
+    path: &Path,
+    pattern: Option<&str>,
+    max_pixels: usize,
+) -> Result<Box<dyn FrameSource + Send>> {
     if path == Path::new("-") {
-        return Ok(Box::new(Y4mSource::stdin()?));
+        let source = Y4mSource::stdin()?;
+        return Ok(Box::new(
+            source.with_max_pixels(max_pixels).context("stdin")?,
+        ));
     }
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("y4m"))
     {
-        return Ok(Box::new(Y4mSource::open(path)?));
+        let source = Y4mSource::open(path)?;
+        return Ok(Box::new(
+            source
+                .with_max_pixels(max_pixels)
+                .with_context(|| path.display().to_string())?,
+        ));
     }
     Ok(Box::new(ImageFiles::open(path, pattern)?))
 }
@@ -336,7 +364,11 @@ pub fn live(args: &LiveArgs) -> Result<i32> {
 /// `layercam replay`.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
     // opened here, so a bad path fails before any thread starts; moved to the capture thread
-    let source = replay_source(&args.path, args.pattern.as_deref())?;
+    let source = replay_source(
+        &args.path,
+        args.pattern.as_deref(),
+        args.stream.method.max_pixels,
+    )?;
     let opener: SourceOpener = Box::new(move || Ok(source as Box<dyn FrameSource>));
     let policy = if args.drop {
         Policy::LatestWins

@@ -9,6 +9,29 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// Largest decoded image accepted, in bytes of RGB8: 512 MiB, the `image` crate's default
+/// allocation limit, which guards every other format. A JPEG header can claim up to
+/// 65 535 × 65 535 pixels (12.9 GB) in a file of a few hundred bytes; the size is checked
+/// before anything is allocated.
+pub const MAX_DECODED_BYTES: usize = 512 << 20;
+
+/// Why a JPEG was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JpegError {
+    /// Not decodable by libjpeg: not a JPEG, truncated, corrupt, or a flavour it cannot
+    /// turn into RGB.
+    #[error("{0}")]
+    Undecodable(String),
+    /// The header announces more than [`MAX_DECODED_BYTES`] of RGB.
+    #[error("JPEG of {width}x{height} is too large to decode (more than {} MiB of RGB)", MAX_DECODED_BYTES >> 20)]
+    TooLarge {
+        /// Width the header announces.
+        width: usize,
+        /// Height the header announces.
+        height: usize,
+    },
+}
+
 /// True when `bytes` start with the JPEG start-of-image marker `FF D8 FF`.
 pub fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.len() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
@@ -22,36 +45,45 @@ pub fn has_end_marker(bytes: &[u8]) -> bool {
 }
 
 /// Decodes a JPEG into RGB8 `(width, height, pixels)` with libjpeg-turbo, appending to
-/// `out` (cleared first). Returns a message on any failure, never panics.
-pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize), String> {
+/// `out` (cleared first). Never panics; the size is checked before `out` grows.
+pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize), JpegError> {
+    let undecodable = |m: &str| Err(JpegError::Undecodable(m.into()));
     if !is_jpeg(bytes) {
-        return Err("not a JPEG (no start-of-image marker)".into());
+        return undecodable("not a JPEG (no start-of-image marker)");
     }
     if !has_end_marker(bytes) {
         // libjpeg only warns and pads a truncated image with gray: refuse it instead
-        return Err("truncated JPEG (no end-of-image marker)".into());
+        return undecodable("truncated JPEG (no end-of-image marker)");
     }
-    let result = catch_unwind(AssertUnwindSafe(|| -> std::io::Result<(usize, usize)> {
-        let d = mozjpeg::Decompress::new_mem(bytes)?;
-        let mut started = d.rgb()?;
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<(usize, usize), JpegError> {
+        let corrupt = |e: std::io::Error| JpegError::Undecodable(format!("corrupt JPEG: {e}"));
+        let d = mozjpeg::Decompress::new_mem(bytes).map_err(corrupt)?;
+        let mut started = d.rgb().map_err(corrupt)?;
         let (w, h) = (started.width(), started.height());
+        let size = w.checked_mul(h).and_then(|p| p.checked_mul(3));
+        if size.is_none_or(|b| b > MAX_DECODED_BYTES) {
+            return Err(JpegError::TooLarge {
+                width: w,
+                height: h,
+            });
+        }
         out.clear();
         out.resize(w * h * 3, 0);
-        started.read_scanlines_into(&mut out[..])?;
-        started.finish()?;
+        started.read_scanlines_into(&mut out[..]).map_err(corrupt)?;
+        started.finish().map_err(corrupt)?;
         Ok((w, h))
     }));
     match result {
         Ok(Ok((w, h))) if w > 0 && h > 0 => Ok((w, h)),
-        Ok(Ok((w, h))) => Err(format!("JPEG has no pixels ({w}x{h})")),
-        Ok(Err(e)) => Err(format!("corrupt JPEG: {e}")),
+        Ok(Ok((w, h))) => undecodable(&format!("JPEG has no pixels ({w}x{h})")),
+        Ok(Err(e)) => Err(e),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("decoder failed");
-            Err(format!("corrupt JPEG: {msg}"))
+            undecodable(&format!("corrupt JPEG: {msg}"))
         }
     }
 }
@@ -66,5 +98,48 @@ mod tests {
         assert!(decode_jpeg_into(b"hello", &mut out).is_err());
         assert!(decode_jpeg_into(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 1, 2, 3], &mut out).is_err());
         assert!(decode_jpeg_into(&[], &mut out).is_err());
+    }
+
+    /// A valid 16×16 JPEG whose frame header then claims `width` × `height`.
+    fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]));
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut bytes)
+            .encode_image(&img)
+            .unwrap();
+        // baseline frame header: FF C0, length (2), precision (1), height (2), width (2)
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+        bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_huge_claimed_size_is_refused_before_allocating() {
+        let mut out = Vec::new();
+        let small = jpeg_claiming(16, 16);
+        assert_eq!(decode_jpeg_into(&small, &mut out), Ok((16, 16)));
+        assert_eq!(out.len(), 16 * 16 * 3);
+
+        let mut out = Vec::new();
+        let huge = jpeg_claiming(60_000, 60_000);
+        assert!(huge.len() < 2000, "a tiny file");
+        assert_eq!(
+            decode_jpeg_into(&huge, &mut out),
+            Err(JpegError::TooLarge {
+                width: 60_000,
+                height: 60_000
+            })
+        );
+        assert_eq!(out.capacity(), 0, "nothing was allocated for the pixels");
+        // the limit is on the bytes of RGB: the smallest square over it (13 378²·3 bytes)
+        let side = ((MAX_DECODED_BYTES / 3) as f64).sqrt() as u16 + 1;
+        assert!(side as usize * side as usize * 3 > MAX_DECODED_BYTES);
+        assert!((side as usize - 1).pow(2) * 3 <= MAX_DECODED_BYTES);
+        let over = jpeg_claiming(side, side);
+        assert!(matches!(
+            decode_jpeg_into(&over, &mut Vec::new()),
+            Err(JpegError::TooLarge { .. })
+        ));
     }
 }

@@ -116,18 +116,18 @@ pub fn read_image(path: &std::path::Path, index: u64) -> Result<Frame> {
 /// Decodes an encoded image held in memory into a frame.
 pub fn decode_image(bytes: &[u8], index: u64) -> Result<Frame> {
     if crate::decode::is_jpeg(bytes) {
+        let jpeg_error = |e: crate::decode::JpegError| Error::Image {
+            path: std::path::PathBuf::new(),
+            source: image::ImageError::Decoding(image::error::DecodingError::new(
+                image::error::ImageFormatHint::Exact(image::ImageFormat::Jpeg),
+                e.to_string(),
+            )),
+        };
         let mut rgb = Vec::new();
         match crate::decode::decode_jpeg_into(bytes, &mut rgb) {
             Ok((w, h)) => return Frame::new(index, w, h, rgb),
-            Err(reason) if !crate::decode::has_end_marker(bytes) => {
-                return Err(Error::Image {
-                    path: std::path::PathBuf::new(),
-                    source: image::ImageError::Decoding(image::error::DecodingError::new(
-                        image::error::ImageFormatHint::Exact(image::ImageFormat::Jpeg),
-                        reason,
-                    )),
-                })
-            }
+            Err(e @ crate::decode::JpegError::TooLarge { .. }) => return Err(jpeg_error(e)),
+            Err(e) if !crate::decode::has_end_marker(bytes) => return Err(jpeg_error(e)),
             // CMYK and other JPEG flavours libjpeg cannot turn into RGB: let `image` try
             Err(_) => {}
         }

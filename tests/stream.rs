@@ -254,6 +254,99 @@ fn truncated_and_malformed_y4m_are_clear_errors() {
     assert_eq!(err.lines().count(), 1, "one-line reason: {err}");
 }
 
+/// Runs the binary with its address space capped at 4 GB (`ulimit -v`), so that an input
+/// which made it allocate what its header claims would abort it instead of passing slowly.
+fn run_capped(args: &[&str], stdin: &[u8]) -> (i32, String) {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_layercam"))
+        .args(args)
+        .env_remove("DISPLAY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // the binary may exit before reading all of stdin: a broken pipe is fine
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn inputs_claiming_huge_frames_fail_fast_with_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    // y4m headers: 15 GB and 135 GB frames, and a size that overflows
+    let big = tmp.path().join("big.y4m");
+    std::fs::write(&big, b"YUV4MPEG2 W99999 H99999 F30:1\nFRAME\n").unwrap();
+    let (code, err) = run_capped(&["replay", big.to_str().unwrap(), "--headless"], b"");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("big.y4m") && err.contains("99999x99999") && err.contains("--max-pixels"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one-line reason: {err}");
+    let (code, err) = run_capped(
+        &["replay", "-", "--headless"],
+        b"YUV4MPEG2 W300000 H300000 F30:1\nFRAME\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("stdin") && err.contains("--max-pixels"),
+        "{err}"
+    );
+    let (code, err) = run_capped(
+        &["replay", "-", "--headless"],
+        b"YUV4MPEG2 W18446744073709551615 H2\nFRAME\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("too large"), "{err}");
+    // --max-pixels raises the limit: the frame is then read (and found truncated)
+    let (code, err) = run_capped(
+        &["replay", "-", "--headless", "--max-pixels", "20000000"],
+        b"YUV4MPEG2 W5000 H4000\nFRAME\n",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("truncated"), "{err}");
+
+    // a JPEG of a few hundred bytes whose header claims 60000 x 60000 pixels (10.8 GB)
+    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&img)
+        .unwrap();
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    let huge = tmp.path().join("huge.jpg");
+    std::fs::write(&huge, &jpeg).unwrap();
+    let (code, err) = run_capped(&["analyze", huge.to_str().unwrap()], b"");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("huge.jpg") && err.contains("60000x60000 is too large to decode"),
+        "{err}"
+    );
+    // in a folder replay it is one skipped input among good ones
+    let dir = tmp.path().join("frames");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(&huge, dir.join("f1.jpg")).unwrap();
+    img.save(dir.join("f2.png")).unwrap();
+    let (code, err) = run_capped(
+        &["replay", dir.to_str().unwrap(), "--headless", "--fast"],
+        b"",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("warning: skipped")
+            && l.contains("f1.jpg")
+            && l.contains("too large")),
+        "{err}"
+    );
+}
+
 #[test]
 fn broken_files_are_skipped_and_counted_or_fatal_with_strict() {
     let dir = fixture("broken");

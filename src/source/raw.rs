@@ -49,7 +49,7 @@ pub fn decode_raw(
         }
     };
     match format {
-        RawFormat::Mjpeg => crate::decode::decode_jpeg_into(bytes, rgb),
+        RawFormat::Mjpeg => crate::decode::decode_jpeg_into(bytes, rgb).map_err(|e| e.to_string()),
         RawFormat::Yuyv => {
             if !width.is_multiple_of(2) {
                 return Err(format!("YUYV needs an even width, got {width}"));

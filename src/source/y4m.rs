@@ -85,25 +85,39 @@ impl Header {
                 _ => {}
             }
         }
-        match (w, h) {
-            (Some(width), Some(height)) if width > 0 && height > 0 => Ok(Self {
+        let header = match (w, h) {
+            (Some(width), Some(height)) if width > 0 && height > 0 => Self {
                 width,
                 height,
                 fps,
                 chroma,
                 full_range,
-            }),
-            _ => Err(Error::Y4m(
-                "header lacks a valid size (W and H must be positive)".into(),
-            )),
+            },
+            _ => {
+                return Err(Error::Y4m(
+                    "header lacks a valid size (W and H must be positive)".into(),
+                ))
+            }
+        };
+        if header.checked_frame_bytes().is_none() {
+            return Err(Error::Y4m(format!(
+                "frame size {}x{} is too large for this machine's address space",
+                header.width, header.height
+            )));
         }
+        Ok(header)
     }
 
-    /// Bytes of one frame's planes.
+    /// Bytes of one frame's planes (saturating: [`Header::parse`] refuses sizes whose
+    /// planes overflow).
     pub fn frame_bytes(&self) -> usize {
-        let (w, h) = (self.width, self.height);
+        self.checked_frame_bytes().unwrap_or(usize::MAX)
+    }
+
+    fn checked_frame_bytes(&self) -> Option<usize> {
         let (cw, ch) = self.chroma_size();
-        w * h + 2 * cw * ch
+        let chroma = cw.checked_mul(ch)?.checked_mul(2)?;
+        self.width.checked_mul(self.height)?.checked_add(chroma)
     }
 
     /// Size of one chroma plane (0×0 for mono).
@@ -203,6 +217,7 @@ pub struct Y4mSource {
     what: String,
     frame_count: Option<u64>,
     reopen: Option<std::path::PathBuf>,
+    max_pixels: usize,
 }
 
 impl std::fmt::Debug for Y4mSource {
@@ -245,7 +260,33 @@ impl Y4mSource {
             what: what.to_string(),
             frame_count: None,
             reopen: None,
+            max_pixels: crate::pipeline::DEFAULT_MAX_PIXELS,
         })
+    }
+
+    /// Sets the largest frame accepted, in pixels (default
+    /// [`DEFAULT_MAX_PIXELS`](crate::pipeline::DEFAULT_MAX_PIXELS), the pipeline's own
+    /// default), and checks the stream's frames against it now: a header that announces
+    /// larger frames fails here, before any frame buffer is allocated.
+    pub fn with_max_pixels(mut self, limit: usize) -> Result<Self> {
+        self.max_pixels = limit;
+        self.check_size()?;
+        Ok(self)
+    }
+
+    /// [`Error::TooLarge`] when the frames have more pixels than allowed.
+    fn check_size(&self) -> Result<()> {
+        let (width, height) = (self.header.width, self.header.height);
+        let pixels = width.saturating_mul(height);
+        if pixels > self.max_pixels {
+            return Err(Error::TooLarge {
+                width,
+                height,
+                pixels,
+                limit: self.max_pixels,
+            });
+        }
+        Ok(())
     }
 
     /// Opens a `.y4m` file (its frame count is known from its size).
@@ -301,6 +342,7 @@ impl FrameSource for Y4mSource {
                 line.chars().take(16).collect::<String>()
             )));
         }
+        self.check_size()?;
         let need = self.header.frame_bytes();
         self.planes.resize(need, 0);
         let mut got = 0;
@@ -347,7 +389,7 @@ impl FrameSource for Y4mSource {
         let Some(path) = self.reopen.clone() else {
             return Ok(false);
         };
-        let fresh = Self::open(&path)?;
+        let fresh = Self::open(&path)?.with_max_pixels(self.max_pixels)?;
         self.reader = fresh.reader;
         self.index = 0;
         Ok(true)
@@ -392,6 +434,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("unsupported colourspace"), "{e}");
+        // sizes whose planes overflow the address space
+        for line in [
+            "YUV4MPEG2 W18446744073709551615 H2",
+            "YUV4MPEG2 W4294967296 H4294967296 C444",
+        ] {
+            let e = Header::parse(line).unwrap_err().to_string();
+            assert!(e.contains("too large"), "{line}: {e}");
+        }
+    }
+
+    fn stream(text: &'static [u8]) -> Y4mSource {
+        Y4mSource::new(Box::new(std::io::Cursor::new(text)), "test").unwrap()
+    }
+
+    #[test]
+    fn frames_over_the_pixel_limit_fail_before_allocating() {
+        // 99 999² pixels would be 15 GB of planes: refused when the limit is set...
+        let big = b"YUV4MPEG2 W99999 H99999 F30:1\nFRAME\n";
+        let e = stream(big).with_max_pixels(16_000_000).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TooLarge {
+                    width: 99999,
+                    height: 99999,
+                    limit: 16_000_000,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // ...and by the default limit when it is not, at the first frame
+        let mut s = stream(big);
+        assert!(matches!(s.next(), Err(Error::TooLarge { .. })));
+        assert_eq!(s.planes.capacity(), 0, "no frame buffer was allocated");
+        // a raised limit lets the frames through (this one then ends early)
+        let mut s = stream(b"YUV4MPEG2 W5000 H4000\nFRAME\n")
+            .with_max_pixels(20_000_000)
+            .unwrap();
+        let e = s.next().unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
     }
 
     #[test]
