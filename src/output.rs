@@ -195,10 +195,17 @@ pub fn write_layer_files(dir: &Path, stem: &str, l: &Layers) -> Result<Vec<PathB
 
 /// Creates an output folder (and its parents) with a clear error.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+    let io_error = |source| Error::Io {
         path: dir.to_path_buf(),
         source,
-    })
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(io_error(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "exists and is not a folder",
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(io_error)
 }
 
 /// Writes a snapshot of a processed frame into `dir`: source PNG, label map, the chosen

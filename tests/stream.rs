@@ -418,6 +418,30 @@ fn bad_paths_and_parameters_are_rejected() {
     let (code, _, err) = run(&["replay", txt.to_str().unwrap(), "--headless"]);
     assert_eq!(code, 1);
     assert!(err.contains("unsupported file type"), "{err}");
+    // an output folder that is a file
+    let image = fixture("poster_02.png");
+    for args in [
+        vec![
+            "analyze",
+            image.to_str().unwrap(),
+            "--out",
+            txt.to_str().unwrap(),
+        ],
+        vec![
+            "replay",
+            image.to_str().unwrap(),
+            "--headless",
+            "--out",
+            txt.to_str().unwrap(),
+        ],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(
+            err.contains("a.txt: exists and is not a folder"),
+            "{args:?}: {err}"
+        );
+    }
     for (flag, value, range) in [
         ("--factor", "0", "0.001 to 10"),
         ("--factor", "-1", "0.001 to 10"),
