@@ -1,5 +1,6 @@
-//! How fast the host is right now: memory read and write bandwidth over 64 MiB per
-//! thread, and `f64` multiply–add throughput, on every core at once. The project's VM
+//! How fast the host is right now: the cores' effective clock, memory read and write
+//! bandwidth over 64 MiB per thread, and `f64` multiply–add throughput, on every core at
+//! once. The project's VM
 //! swings by half or more within minutes (README, "Performance"), so `tools/bench-report.sh`
 //! prints this line before and after its measurements: a benchmark run is only comparable
 //! with another taken at a similar probe reading.
@@ -48,6 +49,34 @@ fn compute(steps: usize, seed: f64) -> f64 {
     acc.iter().sum()
 }
 
+/// A chain of dependent one-cycle integer additions, eight per iteration, `iters`
+/// iterations long: it takes `8 · iters` core cycles, so its time gives the clock the
+/// core runs at (the VM reports only the nominal one).
+#[cfg(target_arch = "x86_64")]
+fn add_chain(iters: u64) -> u64 {
+    let mut x = 0u64;
+    // SAFETY: register arithmetic only; no memory, no stack.
+    unsafe {
+        std::arch::asm!(
+            "2:",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "dec {n}",
+            "jnz 2b",
+            x = inout(reg) x,
+            n = inout(reg) iters => _,
+            options(nomem, nostack),
+        );
+    }
+    x
+}
+
 /// Best time over [`REPS`] of `f` run on `threads` threads at once, in seconds.
 fn best_of(threads: usize, f: impl Fn(usize) + Sync) -> f64 {
     (0..REPS)
@@ -82,10 +111,20 @@ fn main() {
         let s = compute(STEPS, k as f64);
         sink.fetch_xor(s.to_bits(), std::sync::atomic::Ordering::Relaxed);
     });
+    #[cfg(target_arch = "x86_64")]
+    let clock = {
+        const ITERS: u64 = 50_000_000;
+        let t = best_of(threads, |_| {
+            sink.fetch_xor(add_chain(ITERS), std::sync::atomic::Ordering::Relaxed);
+        });
+        format!("clock {:.2} GHz, ", (8 * ITERS) as f64 / t / 1e9)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let clock = String::new();
     let gb = (threads * BYTES) as f64 / 1e9;
     let gops = (threads * STEPS * 16 * 2) as f64 / 1e9;
     println!(
-        "host probe ({threads} threads): read {:.1} GB/s, write {:.1} GB/s, f64 mul+add {:.1} Gop/s (checksum {:02x})",
+        "host probe ({threads} threads): {clock}read {:.1} GB/s, write {:.1} GB/s, f64 mul+add {:.1} Gop/s (checksum {:02x})",
         gb / t_read,
         gb / t_write,
         gops / t_compute,
