@@ -1,5 +1,6 @@
 //! The streaming commands through the real binary: replay of folders and y4m (file and
-//! stdin), lossless order, parity with `analyze`, bad input, and every way out.
+//! stdin), lossless order, parity with `analyze`, bad input (and the JPEG decoder's size
+//! guard), and every way out.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use layercam::decode::{decode_jpeg_into, JpegError, MAX_DECODED_BYTES};
 use serde_json::Value;
 
 fn bin() -> Command {
@@ -314,15 +316,8 @@ fn inputs_claiming_huge_frames_fail_fast_with_a_clear_error() {
     assert!(err.contains("truncated"), "{err}");
 
     // a JPEG of a few hundred bytes whose header claims 60000 x 60000 pixels (10.8 GB)
-    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]));
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
-        .encode_image(&img)
-        .unwrap();
-    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
-    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
     let huge = tmp.path().join("huge.jpg");
-    std::fs::write(&huge, &jpeg).unwrap();
+    std::fs::write(&huge, jpeg_claiming(60_000, 60_000)).unwrap();
     let (code, err) = run_capped(&["analyze", huge.to_str().unwrap()], b"");
     assert_eq!(code, 1, "{err}");
     assert!(
@@ -333,7 +328,7 @@ fn inputs_claiming_huge_frames_fail_fast_with_a_clear_error() {
     let dir = tmp.path().join("frames");
     std::fs::create_dir(&dir).unwrap();
     std::fs::copy(&huge, dir.join("f1.jpg")).unwrap();
-    img.save(dir.join("f2.png")).unwrap();
+    std::fs::copy(fixture("poster_02.png"), dir.join("f2.png")).unwrap();
     let (code, err) = run_capped(
         &["replay", dir.to_str().unwrap(), "--headless", "--fast"],
         b"",
@@ -345,6 +340,35 @@ fn inputs_claiming_huge_frames_fail_fast_with_a_clear_error() {
             && l.contains("too large")),
         "{err}"
     );
+}
+
+#[test]
+fn the_jpeg_decoder_refuses_a_huge_claimed_size_before_allocating() {
+    let mut out = Vec::new();
+    let small = jpeg_claiming(16, 16);
+    assert_eq!(decode_jpeg_into(&small, &mut out), Ok((16, 16)));
+    assert_eq!(out.len(), 16 * 16 * 3);
+
+    let mut out = Vec::new();
+    let huge = jpeg_claiming(60_000, 60_000);
+    assert!(huge.len() < 2000, "a tiny file");
+    assert_eq!(
+        decode_jpeg_into(&huge, &mut out),
+        Err(JpegError::TooLarge {
+            width: 60_000,
+            height: 60_000
+        })
+    );
+    assert_eq!(out.capacity(), 0, "nothing was allocated for the pixels");
+    // the limit is on the bytes of RGB: the smallest square over it (13 378²·3 bytes)
+    let side = ((MAX_DECODED_BYTES / 3) as f64).sqrt() as u16 + 1;
+    assert!(side as usize * side as usize * 3 > MAX_DECODED_BYTES);
+    assert!((side as usize - 1).pow(2) * 3 <= MAX_DECODED_BYTES);
+    let over = jpeg_claiming(side, side);
+    assert!(matches!(
+        decode_jpeg_into(&over, &mut Vec::new()),
+        Err(JpegError::TooLarge { .. })
+    ));
 }
 
 #[test]

@@ -65,3 +65,17 @@ pub fn require_or_skip(path: &Path, what: &str) -> bool {
     eprintln!("{msg}");
     false
 }
+
+/// A valid 16×16 JPEG whose frame header then claims `width` × `height` pixels.
+pub fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(16, 16, image::Rgb([200, 10, 10]));
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut bytes)
+        .encode_image(&img)
+        .unwrap();
+    // baseline frame header: FF C0, length (2), precision (1), height (2), width (2)
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    bytes
+}
