@@ -46,8 +46,9 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0;
-    for path in &args.images {
-        match analyze_one(&mut pipeline, path, args, &mut out) {
+    let stems = output_stems(&args.images);
+    for (path, stem) in args.images.iter().zip(&stems) {
+        match analyze_one(&mut pipeline, path, stem, args, &mut out) {
             Ok(()) => {}
             Err(e) => {
                 failed += 1;
@@ -62,9 +63,40 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
+/// The file stem of an input (`image` when it has none).
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "image".into())
+}
+
+/// The stem each input's `--out` files are named by, in input order: its file stem, or for
+/// a later input whose stem an earlier one has (`a/x.png`, `b/x.jpg`) the first free
+/// `stem-2`, `stem-3`, … (never another input's own stem), so no output overwrites another.
+fn output_stems(paths: &[std::path::PathBuf]) -> Vec<String> {
+    let own: std::collections::HashSet<String> = paths.iter().map(|p| file_stem(p)).collect();
+    let mut taken = std::collections::HashSet::new();
+    paths
+        .iter()
+        .map(|p| {
+            let stem = file_stem(p);
+            if taken.insert(stem.clone()) {
+                return stem;
+            }
+            let free = (2..)
+                .map(|k| format!("{stem}-{k}"))
+                .find(|c| !own.contains(c) && !taken.contains(c))
+                .unwrap_or_default();
+            taken.insert(free.clone());
+            free
+        })
+        .collect()
+}
+
 fn analyze_one(
     pipeline: &mut Pipeline,
     path: &Path,
+    stem: &str,
     args: &AnalyzeArgs,
     out: &mut impl Write,
 ) -> Result<()> {
@@ -87,11 +119,7 @@ fn analyze_one(
         write!(out, "{}", rec.summary())?;
     }
     if let Some(dir) = &args.out {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "image".into());
-        let mut files = write_layer_files(dir, &stem, pipeline.layers())?;
+        let mut files = write_layer_files(dir, stem, pipeline.layers())?;
         if args.method.features {
             let (w, h) = pipeline.features().size();
             let p = dir.join(format!("{stem}.text.png"));
@@ -99,7 +127,20 @@ fn analyze_one(
             files.push(p);
         }
         if !args.json {
-            writeln!(out, "  wrote {} files into {}", files.len(), dir.display())?;
+            let renamed = if stem == file_stem(path) {
+                String::new()
+            } else {
+                format!(
+                    " as {stem}.* (an earlier input is also named {})",
+                    file_stem(path)
+                )
+            };
+            writeln!(
+                out,
+                "  wrote {} files into {}{renamed}",
+                files.len(),
+                dir.display()
+            )?;
         }
     }
     Ok(())

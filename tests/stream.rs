@@ -372,6 +372,50 @@ fn the_jpeg_decoder_refuses_a_huge_claimed_size_before_allocating() {
 }
 
 #[test]
+fn analyze_keeps_same_named_inputs_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    std::fs::copy(fixture("page.png"), a.join("x.png")).unwrap();
+    std::fs::copy(fixture("poster_02.png"), b.join("x.png")).unwrap();
+    std::fs::copy(fixture("poster_00.png"), a.join("x-2.png")).unwrap();
+    let out_dir = tmp.path().join("out");
+    let inputs = [a.join("x.png"), b.join("x.png"), a.join("x-2.png")];
+    let mut args: Vec<&str> = vec!["analyze"];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--out", out_dir.to_str().unwrap()]);
+    let out = bin().args(&args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("as x-3.* (an earlier input is also named x)"),
+        "{stdout}"
+    );
+    // each input's label map is its own: the same as analysing it alone
+    for (input, stem) in inputs.iter().zip(["x", "x-3", "x-2"]) {
+        let alone = tmp.path().join(format!("alone-{stem}"));
+        let status = bin()
+            .args(["analyze", input.to_str().unwrap(), "--out"])
+            .arg(&alone)
+            .output()
+            .unwrap()
+            .status;
+        assert!(status.success());
+        let own = file_stem_of(input);
+        assert_eq!(
+            gray_png(&out_dir.join(format!("{stem}.labels.png"))),
+            gray_png(&alone.join(format!("{own}.labels.png"))),
+            "{stem}"
+        );
+    }
+}
+
+fn file_stem_of(p: &std::path::Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
 fn broken_files_are_skipped_and_counted_or_fatal_with_strict() {
     let dir = fixture("broken");
     let (code, lines, err) = run(&[
