@@ -50,13 +50,18 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
     for (path, stem) in args.images.iter().zip(&stems) {
         match analyze_one(&mut pipeline, path, stem, args, &mut out) {
             Ok(()) => {}
+            // the reader went away (`| head`): nothing more to say to anyone
+            Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {}", one_line(&e));
             }
         }
     }
-    out.flush()?;
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+        r => r?,
+    }
     if failed > 0 {
         bail!("{failed} of {} images failed", args.images.len());
     }
@@ -216,6 +221,15 @@ fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
         let _ = cam;
         bail!("this build has no camera support (built without the `camera` feature)")
     }
+}
+
+/// True when the error comes from writing into a pipe whose reader has gone (`layercam …
+/// | head`): a normal end for a command-line tool, not a failure.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The error and its causes on one line, leaving out causes the message already states.

@@ -18,6 +18,8 @@ fn main() {
     };
     let code = match result {
         Ok(code) => code,
+        // `layercam … | head`: the reader has what it wanted (every thread is joined by now)
+        Err(e) if app::is_broken_pipe(&e) => app::EXIT_OK,
         Err(e) => {
             eprintln!("error: {}", app::one_line(&e));
             app::EXIT_ERROR

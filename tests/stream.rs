@@ -582,6 +582,45 @@ fn interrupt_with(signal: &str) {
 }
 
 #[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    // `layercam replay … --json --loop | head -0`, and `layercam analyze … --json | head -0`
+    for args in [
+        vec!["replay", "demo", "--loop", "--fast", "--headless", "--json"],
+        vec![
+            "analyze",
+            "page.png",
+            "poster_00.png",
+            "poster_02.png",
+            "--json",
+        ],
+    ] {
+        let args: Vec<String> = args
+            .into_iter()
+            .map(|a| match a {
+                "demo" | "page.png" | "poster_00.png" | "poster_02.png" => {
+                    fixture(a).to_string_lossy().into_owned()
+                }
+                other => other.to_string(),
+            })
+            .collect();
+        let mut child = bin()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // the reader is gone before the first line: every write meets a closed pipe
+        drop(child.stdout.take());
+        let start = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(start.elapsed() < Duration::from_secs(5), "{args:?}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?}: nothing on stderr: {err}");
+    }
+}
+
+#[test]
 fn ctrl_c_stops_every_thread_and_prints_the_summary() {
     interrupt_with("-INT");
 }
