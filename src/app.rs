@@ -153,24 +153,32 @@ fn analyze_one(
 
 /// `layercam cameras`.
 pub fn cameras() -> Result<i32> {
+    // written with `?`, not `println!`, which panics when the reader has gone (`| head`)
+    let mut out = std::io::stdout().lock();
     #[cfg(feature = "camera")]
     {
         let list = layercam::source::camera::list_cameras()?;
         if list.is_empty() {
-            println!("No camera found. Replay recorded frames instead: layercam replay PATH");
+            writeln!(
+                out,
+                "No camera found. Replay recorded frames instead: layercam replay PATH"
+            )?;
             return Ok(EXIT_OK);
         }
         for c in list {
-            println!("camera {}: {} ({})", c.index, c.name, c.detail);
+            writeln!(out, "camera {}: {} ({})", c.index, c.name, c.detail)?;
             for f in c.formats {
-                println!("    {f}");
+                writeln!(out, "    {f}")?;
             }
         }
         Ok(EXIT_OK)
     }
     #[cfg(not(feature = "camera"))]
     {
-        println!("This build has no camera support (built without the `camera` feature).");
+        writeln!(
+            out,
+            "This build has no camera support (built without the `camera` feature)."
+        )?;
         Ok(EXIT_OK)
     }
 }

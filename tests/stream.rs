@@ -583,7 +583,7 @@ fn interrupt_with(signal: &str) {
 
 #[test]
 fn a_reader_that_goes_away_ends_the_run_quietly() {
-    // `layercam replay … --json --loop | head -0`, and `layercam analyze … --json | head -0`
+    // `layercam replay … --json --loop | head -0`, the same with `analyze` and `cameras`
     for args in [
         vec!["replay", "demo", "--loop", "--fast", "--headless", "--json"],
         vec![
@@ -593,6 +593,7 @@ fn a_reader_that_goes_away_ends_the_run_quietly() {
             "poster_02.png",
             "--json",
         ],
+        vec!["cameras"],
     ] {
         let args: Vec<String> = args
             .into_iter()
