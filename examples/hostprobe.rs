@@ -1,9 +1,8 @@
 //! How fast the host is right now: the cores' effective clock, memory read and write
 //! bandwidth over 64 MiB per thread, and `f64` multiply–add throughput, on every core at
-//! once. The project's VM
-//! swings by half or more within minutes (README, "Performance"), so `tools/bench-report.sh`
-//! prints this line before and after its measurements: a benchmark run is only comparable
-//! with another taken at a similar probe reading.
+//! once. The project's VM swings by half or more within minutes (README, "Performance"),
+//! so `tools/bench-report.sh` prints this line before and after its measurements: a
+//! benchmark run is only comparable with another taken at a similar probe reading.
 //!
 //! `cargo run --release --example hostprobe`
 use std::time::Instant;

@@ -50,18 +50,15 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
     for (path, stem) in args.images.iter().zip(&stems) {
         match analyze_one(&mut pipeline, path, stem, args, &mut out) {
             Ok(()) => {}
-            // the reader went away (`| head`): nothing more to say to anyone
-            Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
+            // the reader went away (`| head`): stop; `main` ends quietly
+            Err(e) if is_broken_pipe(&e) => return Err(e),
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {}", one_line(&e));
             }
         }
     }
-    match out.flush() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
-        r => r?,
-    }
+    out.flush()?;
     if failed > 0 {
         bail!("{failed} of {} images failed", args.images.len());
     }

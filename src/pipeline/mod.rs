@@ -32,6 +32,21 @@ pub use simd::{align_slack, cache_aligned, CACHE_LINE};
 /// 1.5 GB of scratch, so the default stops well before that).
 pub const DEFAULT_MAX_PIXELS: usize = 16_000_000;
 
+/// [`Error::TooLarge`] when a `width` × `height` frame has more than `limit` pixels: the
+/// pipeline's own check, also made by sources that can refuse a stream before reading it.
+pub fn check_pixels(width: usize, height: usize, limit: usize) -> Result<()> {
+    let pixels = width.saturating_mul(height);
+    if pixels > limit {
+        return Err(Error::TooLarge {
+            width,
+            height,
+            pixels,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Parameters of the method, with the seed's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Params {
@@ -292,15 +307,7 @@ impl Pipeline {
             height,
             data,
         } = RgbView::new(frame.width, frame.height, frame.data)?;
-        let pixels = width * height;
-        if pixels > self.params.max_pixels {
-            return Err(Error::TooLarge {
-                width,
-                height,
-                pixels,
-                limit: self.params.max_pixels,
-            });
-        }
+        check_pixels(width, height, self.params.max_pixels)?;
         let (uw, uh) = zoom::Zoom::output_size(width, height, self.params.zoom);
         let pool = self.pool.get();
         pool.install(|| self.process_in_pool(data, width, height, uw, uh))?;

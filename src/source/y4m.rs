@@ -276,17 +276,7 @@ impl Y4mSource {
 
     /// [`Error::TooLarge`] when the frames have more pixels than allowed.
     fn check_size(&self) -> Result<()> {
-        let (width, height) = (self.header.width, self.header.height);
-        let pixels = width.saturating_mul(height);
-        if pixels > self.max_pixels {
-            return Err(Error::TooLarge {
-                width,
-                height,
-                pixels,
-                limit: self.max_pixels,
-            });
-        }
-        Ok(())
+        crate::pipeline::check_pixels(self.header.width, self.header.height, self.max_pixels)
     }
 
     /// Opens a `.y4m` file (its frame count is known from its size).
