@@ -44,8 +44,9 @@ pub fn has_end_marker(bytes: &[u8]) -> bool {
     tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
-/// Decodes a JPEG into RGB8 `(width, height, pixels)` with libjpeg-turbo, appending to
-/// `out` (cleared first). Never panics; the size is checked before `out` grows.
+/// Decodes a JPEG into RGB8 `(width, height, pixels)` with libjpeg-turbo, into `out`
+/// (resized, its old contents overwritten). Never panics; the size is checked before
+/// `out` grows.
 pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize), JpegError> {
     let undecodable = |m: &str| Err(JpegError::Undecodable(m.into()));
     if !is_jpeg(bytes) {
@@ -67,8 +68,8 @@ pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize
                 height: h,
             });
         }
-        out.clear();
-        out.resize(w * h * 3, 0);
+        // every byte is written, or the frame is refused: no need to clear a recycled buffer
+        crate::frame::resize_for_overwrite(out, w * h * 3);
         started.read_scanlines_into(&mut out[..]).map_err(corrupt)?;
         started.finish().map_err(corrupt)?;
         Ok((w, h))

@@ -226,7 +226,7 @@ fn send_with_policy<T>(
     policy: Policy,
     stop: &AtomicBool,
     dropped: &AtomicU64,
-    on_drop: impl Fn(T),
+    mut on_drop: impl FnMut(T),
 ) -> bool {
     match policy {
         Policy::Lossless => {
@@ -266,6 +266,7 @@ fn capture_loop(
     cfg: RuntimeConfig,
     tx: Sender<Frame>,
     stale: Receiver<Frame>,
+    spare: Receiver<Vec<u8>>,
     stats: Arc<Stats>,
     stop: Arc<AtomicBool>,
 ) -> Result<()> {
@@ -297,6 +298,10 @@ fn capture_loop(
     while !stop.load(Ordering::Relaxed) {
         if cfg.max_frames.is_some_and(|m| emitted >= m) {
             break;
+        }
+        // a buffer the stream is done with, for the source to fill
+        if let Ok(buf) = spare.try_recv() {
+            source.recycle(buf);
         }
         let next = source.next()?;
         match next {
@@ -333,7 +338,8 @@ fn capture_loop(
                 stats
                     .last_frame_ms
                     .store(stats.now_ms() as u64, Ordering::Relaxed);
-                if !send_with_policy(&tx, &stale, frame, cfg.policy, &stop, &stats.dropped, drop) {
+                let reuse = |old: Frame| source.recycle(old.rgb);
+                if !send_with_policy(&tx, &stale, frame, cfg.policy, &stop, &stats.dropped, reuse) {
                     break;
                 }
             }
@@ -350,6 +356,7 @@ fn worker_loop(
     stale: Receiver<Processed>,
     recycle_rx: Receiver<Processed>,
     recycle_tx: Sender<Processed>,
+    spare: Sender<Vec<u8>>,
     control: Receiver<Control>,
     stats: Arc<Stats>,
     stop: Arc<AtomicBool>,
@@ -365,6 +372,7 @@ fn worker_loop(
             &stale,
             &recycle_rx,
             &recycle_tx,
+            &spare,
             &control,
             &stats,
             &stop,
@@ -381,6 +389,7 @@ fn worker_steps(
     stale: &Receiver<Processed>,
     recycle_rx: &Receiver<Processed>,
     recycle_tx: &Sender<Processed>,
+    spare: &Sender<Vec<u8>>,
     control: &Receiver<Control>,
     stats: &Stats,
     stop: &AtomicBool,
@@ -418,20 +427,24 @@ fn worker_steps(
             continue;
         }
         stats.frames_processed.fetch_add(1, Ordering::Relaxed);
+        // A recycled result's buffers are exchanged, not copied: its pixel buffer goes back
+        // to the capture thread, and the pipeline keeps its layer buffers for the next
+        // frame (copying a 1080p frame's levels and labels took 3 ms a frame).
         let mut out = recycle_rx.try_recv().unwrap_or_default();
         out.index = frame.index;
         out.origin.clone_from(&frame.origin);
         out.timestamp_ms = (frame.captured - stats.started).as_secs_f64() * 1e3;
         out.frame_width = frame.width;
         out.frame_height = frame.height;
-        out.rgb = frame.rgb;
-        out.layers.copy_from(pipeline.layers());
+        let old = std::mem::replace(&mut out.rgb, frame.rgb);
+        if old.capacity() > 0 {
+            let _ = spare.try_send(old);
+        }
+        pipeline.swap_layers(&mut out.layers);
         out.params = Some(*pipeline.params());
         if pipeline.params().features {
-            let f = pipeline.features();
-            out.features = Some(f.counts().clone());
-            out.text_mask.clear();
-            out.text_mask.extend_from_slice(f.mask());
+            out.features = Some(pipeline.features().counts().clone());
+            pipeline.swap_text_mask(&mut out.text_mask);
         } else {
             out.features = None;
             out.text_mask.clear();
@@ -480,6 +493,8 @@ impl Runtime {
         let (ftx, frx) = bounded::<Frame>(cap);
         let (rtx, rrx) = bounded::<Processed>(cap);
         let (ytx, yrx) = bounded::<Processed>(cap + 2);
+        // frame buffers on their way back to the source (about one a frame)
+        let (stx, srx) = bounded::<Vec<u8>>(2);
         let (ctx, crx) = bounded::<Control>(16);
         let stats = Arc::new(Stats::new());
         let stop = Arc::new(AtomicBool::new(false));
@@ -488,7 +503,7 @@ impl Runtime {
             let (cfg, stats, stop, stale) = (cfg.clone(), stats.clone(), stop.clone(), frx.clone());
             std::thread::Builder::new()
                 .name("layercam-capture".into())
-                .spawn(move || capture_loop(opener, cfg, ftx, stale, stats, stop))
+                .spawn(move || capture_loop(opener, cfg, ftx, stale, srx, stats, stop))
                 .map_err(|e| Error::Thread(format!("cannot start capture thread: {e}")))?
         };
         let worker = {
@@ -496,7 +511,7 @@ impl Runtime {
                 (stats.clone(), stop.clone(), rrx.clone(), ytx.clone());
             std::thread::Builder::new()
                 .name("layercam-worker".into())
-                .spawn(move || worker_loop(cfg, frx, rtx, stale, yrx, ytx2, crx, stats, stop))
+                .spawn(move || worker_loop(cfg, frx, rtx, stale, yrx, ytx2, stx, crx, stats, stop))
                 .map_err(|e| Error::Thread(format!("cannot start worker thread: {e}")))?
         };
         Ok(Self {

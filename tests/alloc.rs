@@ -1,30 +1,49 @@
 //! The per-frame path allocates nothing in steady state: a counting global allocator
-//! watches `Pipeline::process` (layers and text features) after a warm-up frame.
+//! watches `Pipeline::process` (layers and text features) after a warm-up frame, and a
+//! whole y4m replay through the runtime (capture, worker and consumer threads) for
+//! frame-sized buffers.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
+use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
+use layercam::source::{y4m::Y4mSource, FrameSource};
 use layercam::{read_image, Params, Pipeline};
 
 struct Counting;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static COUNTING: AtomicBool = AtomicBool::new(false);
+/// Allocations of at least [`LARGE`] bytes, counted while [`COUNTING_LARGE`] is set.
+static LARGE_ALLOCS: AtomicU64 = AtomicU64::new(0);
+static COUNTING_LARGE: AtomicBool = AtomicBool::new(false);
+/// Smaller than every frame-sized buffer of the replay test (its smallest, the y4m planes
+/// of a 320×240 frame, are 115 KB).
+const LARGE: usize = 64 << 10;
+
+/// The counters are process-wide: the tests take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn count(size: usize) {
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+    if size >= LARGE && COUNTING_LARGE.load(Ordering::Relaxed) {
+        LARGE_ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count(layout.size());
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count(new_size);
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -61,7 +80,7 @@ fn allocations_per_frame(features: bool, threads: usize) -> u64 {
 
 #[test]
 fn steady_state_frames_allocate_nothing() {
-    // one test function: the counter is process-wide
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for (features, threads) in [(false, 1), (false, 2), (true, 2)] {
         let n = allocations_per_frame(features, threads);
         assert_eq!(
@@ -69,4 +88,66 @@ fn steady_state_frames_allocate_nothing() {
             "{n} allocations in 10 frames (features {features}, threads {threads})"
         );
     }
+}
+
+/// A 320×240 4:2:0 y4m stream of `n` frames whose content moves from frame to frame.
+fn y4m_stream(n: usize) -> Vec<u8> {
+    let (w, h) = (320, 240);
+    let mut data = format!("YUV4MPEG2 W{w} H{h} F30:1 C420jpeg\n").into_bytes();
+    for i in 0..n {
+        data.extend_from_slice(b"FRAME\n");
+        data.extend((0..w * h).map(|p| {
+            let (x, y) = (p % w, p / w);
+            if (x + 3 * i) % 40 < 12 && y % 30 < 18 {
+                40
+            } else {
+                (100 + (x + y) % 120) as u8
+            }
+        }));
+        data.extend((0..2 * (w / 2) * (h / 2)).map(|p| (128 + (p + i) % 40) as u8));
+    }
+    data
+}
+
+#[test]
+fn a_replay_allocates_no_frame_buffers_in_steady_state() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let n = 48;
+    let opener: SourceOpener = Box::new(move || {
+        let bytes = std::io::Cursor::new(y4m_stream(n));
+        Ok(Box::new(Y4mSource::new(Box::new(bytes), "test")?) as Box<dyn FrameSource>)
+    });
+    let cfg = RuntimeConfig {
+        params: Params {
+            features: true,
+            ..Params::default()
+        },
+        policy: Policy::Lossless,
+        pacing: Pacing::Fast,
+        ..RuntimeConfig::default()
+    };
+    let rt = Runtime::start(opener, cfg).unwrap();
+    let (warm_up, measured) = (12, 30);
+    let mut seen = 0;
+    while let Ok(p) = rt.results.recv_timeout(Duration::from_secs(10)) {
+        seen += 1;
+        if seen == warm_up {
+            LARGE_ALLOCS.store(0, Ordering::SeqCst);
+            COUNTING_LARGE.store(true, Ordering::SeqCst);
+        } else if seen == warm_up + measured {
+            COUNTING_LARGE.store(false, Ordering::SeqCst);
+        }
+        // a consumer gives every result back, as the headless sink and the window do
+        rt.recycle(p);
+    }
+    COUNTING_LARGE.store(false, Ordering::SeqCst);
+    rt.join().unwrap();
+    assert_eq!(seen, n);
+    // each frame has five frame-sized buffers (pixels, levels, labels, text mask, y4m
+    // planes): allocating them anew would be 150 here; the buffers go round instead
+    let large = LARGE_ALLOCS.load(Ordering::SeqCst);
+    assert!(
+        large <= 2,
+        "{large} allocations of {LARGE} bytes or more in {measured} frames"
+    );
 }

@@ -228,3 +228,120 @@ fn bandwidth_cache_is_reused_and_reported() {
         "similar frames reuse it: {reused:?}"
     );
 }
+
+/// A source whose frames change size every few frames and that fills the buffers the
+/// stream hands back (as the y4m and camera sources do), counting them.
+struct Recycling {
+    n: u64,
+    i: u64,
+    spare: Vec<u8>,
+    returned: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Frame `i` of [`Recycling`]: two sizes, content that differs from frame to frame.
+fn recycling_frame(i: u64) -> (usize, usize, Vec<u8>) {
+    let (w, h) = if (i / 3).is_multiple_of(2) { (48, 32) } else { (40, 36) };
+    let rgb = (0..w * h * 3)
+        .map(|p| {
+            let (x, y) = ((p / 3) % w, (p / 3) / w);
+            // text-like blocks on a gradient, moving with i
+            if (x + i as usize) % 12 < 4 && y % 10 < 6 {
+                (20 + i * 3) as u8
+            } else {
+                (120 + (x + y) % 90) as u8
+            }
+        })
+        .collect();
+    (w, h, rgb)
+}
+
+impl FrameSource for Recycling {
+    fn next(&mut self) -> layercam::Result<Next> {
+        if self.i >= self.n {
+            return Ok(Next::End);
+        }
+        let (w, h, pixels) = recycling_frame(self.i);
+        // fill the recycled buffer without clearing it first, as the real sources do
+        let mut rgb = std::mem::take(&mut self.spare);
+        if rgb.len() != pixels.len() {
+            rgb.resize(pixels.len(), 0xAA);
+        }
+        rgb.copy_from_slice(&pixels);
+        let f = Frame::new(self.i, w, h, rgb)?;
+        self.i += 1;
+        Ok(Next::Frame(f))
+    }
+    fn recycle(&mut self, buf: Vec<u8>) {
+        self.returned
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.spare = buf;
+    }
+    fn kind(&self) -> SourceKind {
+        SourceKind::Replay
+    }
+    fn describe(&self) -> String {
+        "recycling".into()
+    }
+}
+
+#[test]
+fn recycled_buffers_carry_nothing_from_earlier_frames() {
+    let _serial = serial();
+    let returned = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let n = 24;
+    let opener: SourceOpener = {
+        let returned = returned.clone();
+        Box::new(move || {
+            Ok(Box::new(Recycling {
+                n,
+                i: 0,
+                spare: Vec::new(),
+                returned,
+            }) as Box<dyn FrameSource>)
+        })
+    };
+    let mut cfg = config(Policy::Lossless);
+    cfg.params.features = true;
+    cfg.capacity = 2;
+    let rt = Runtime::start(opener, cfg).unwrap();
+    // each frame against a pipeline of its own, which never saw another frame
+    let mut seen = 0;
+    while let Ok(p) = rt.results.recv_timeout(Duration::from_secs(10)) {
+        let (w, h, rgb) = recycling_frame(p.index);
+        assert_eq!(p.rgb, rgb, "frame {}: the source pixels", p.index);
+        let mut alone = layercam::Pipeline::new(Params {
+            features: true,
+            ..Params::default()
+        })
+        .unwrap();
+        let want = alone
+            .process(layercam::RgbView::new(w, h, &rgb).unwrap())
+            .unwrap()
+            .clone();
+        let got = &p.layers;
+        assert_eq!(
+            (got.upscaled_width, got.upscaled_height),
+            (want.upscaled_width, want.upscaled_height)
+        );
+        assert_eq!(got.histogram, want.histogram, "frame {}", p.index);
+        assert_eq!(got.bounds, want.bounds, "frame {}", p.index);
+        assert_eq!(got.counts, want.counts, "frame {}", p.index);
+        assert!(got.levels == want.levels, "frame {}: levels", p.index);
+        assert!(got.labels == want.labels, "frame {}: labels", p.index);
+        assert!(
+            p.text_mask == alone.features().mask(),
+            "frame {}: text mask",
+            p.index
+        );
+        seen += 1;
+        rt.recycle(p);
+    }
+    rt.join().unwrap();
+    assert_eq!(seen, n);
+    // the buffers did go round: frames were filled into buffers handed back
+    assert!(
+        returned.load(std::sync::atomic::Ordering::Relaxed) >= n / 2,
+        "only {} buffers came back",
+        returned.load(std::sync::atomic::Ordering::Relaxed)
+    );
+}

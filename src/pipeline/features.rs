@@ -130,6 +130,13 @@ impl TextFeatures {
         &self.mask
     }
 
+    /// Exchanges the last frame's mask with `spare`, without copying: `spare` receives
+    /// the mask, and its old buffer is reused (resized and overwritten) by the next frame.
+    /// Until then [`mask`](Self::mask) returns the old contents of `spare`.
+    pub fn swap_mask(&mut self, spare: &mut Vec<u8>) {
+        std::mem::swap(&mut self.mask, spare);
+    }
+
     /// Size of the mask.
     pub fn size(&self) -> (usize, usize) {
         (self.width, self.height)

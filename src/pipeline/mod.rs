@@ -295,6 +295,22 @@ impl Pipeline {
         &self.features
     }
 
+    /// Exchanges the last frame's layers with `spare`, without copying: `spare` receives
+    /// the result, and the pipeline keeps `spare`'s old buffers for the next frame, which
+    /// resizes and overwrites every field (so a recycled result of any size will do). Until
+    /// then [`layers`](Self::layers) returns the old contents of `spare`. This is how the
+    /// streaming worker hands a frame on: the label map and levels of a 1080p frame are
+    /// 16.6 MB, which [`Layers::copy_from`] would copy.
+    pub fn swap_layers(&mut self, spare: &mut Layers) {
+        std::mem::swap(&mut self.layers, spare);
+    }
+
+    /// Exchanges the last frame's text-feature mask with `spare`, without copying (see
+    /// [`swap_layers`](Self::swap_layers) and [`features::TextFeatures::swap_mask`]).
+    pub fn swap_text_mask(&mut self, spare: &mut Vec<u8>) {
+        self.features.swap_mask(spare);
+    }
+
     /// Stage timings of the last processed frame.
     pub fn timings(&self) -> &StageTimings {
         &self.timings

@@ -98,6 +98,7 @@ pub struct CameraSource {
     last_ok: Instant,
     backoff: Duration,
     next_attempt: Instant,
+    /// The buffer the next frame is decoded into (a recycled one, or empty).
     rgb: Vec<u8>,
 }
 
@@ -174,6 +175,10 @@ impl CameraSource {
 }
 
 impl FrameSource for CameraSource {
+    fn recycle(&mut self, buf: Vec<u8>) {
+        super::keep_spare(&mut self.rgb, buf);
+    }
+
     fn next(&mut self) -> Result<Next> {
         if self.camera.is_none() {
             let now = Instant::now();

@@ -33,6 +33,14 @@ pub enum Next {
     End,
 }
 
+/// Keeps `buf` as a source's spare frame buffer unless the spare already holds one at
+/// least as large (one spare is enough: one buffer comes back per frame).
+pub(crate) fn keep_spare(spare: &mut Vec<u8>, buf: Vec<u8>) {
+    if buf.capacity() > spare.capacity() {
+        *spare = buf;
+    }
+}
+
 /// Whether a source is a live device (stale frames may be dropped) or a recording (every
 /// frame matters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +65,13 @@ pub trait FrameSource {
     /// Number of frames, if known in advance (for a progress bar).
     fn len_hint(&self) -> Option<u64> {
         None
+    }
+    /// Takes back the pixel buffer of a frame the stream is done with, to fill with a later
+    /// frame instead of allocating one (a 1080p frame is 6 MB). The streaming worker hands
+    /// back one buffer per frame. Sources that decode into buffers of their own drop it
+    /// (the default).
+    fn recycle(&mut self, buf: Vec<u8>) {
+        drop(buf);
     }
     /// Starts again from the first frame (for `--loop`); false if the source cannot.
     fn rewind(&mut self) -> Result<bool> {

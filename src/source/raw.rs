@@ -55,8 +55,7 @@ pub fn decode_raw(
                 return Err(format!("YUYV needs an even width, got {width}"));
             }
             need(2)?;
-            rgb.clear();
-            rgb.resize(width * height * 3, 0);
+            crate::frame::resize_for_overwrite(rgb, width * height * 3);
             for (row, out) in bytes[..width * height * 2]
                 .chunks_exact(2 * width)
                 .zip(rgb.chunks_exact_mut(3 * width))
@@ -115,14 +114,47 @@ mod tests {
         assert_eq!(rgb, vec![0, 0, 0, 255, 255, 255]);
     }
 
-    #[test]
-    fn mjpeg_round_trip() {
+    fn jpeg_16x8() -> Vec<u8> {
         let img =
             image::RgbImage::from_fn(16, 8, |x, y| image::Rgb([x as u8 * 16, y as u8 * 30, 90]));
         let mut jpg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpg, 95)
             .encode_image(&img)
             .unwrap();
+        jpg
+    }
+
+    #[test]
+    fn recycled_buffers_are_overwritten_whole() {
+        let (w, h) = (16, 8);
+        let bytes: Vec<u8> = (0..w * h * 3).map(|i| (i * 37 % 251) as u8).collect();
+        let jpg = jpeg_16x8();
+        for format in [
+            RawFormat::Yuyv,
+            RawFormat::Gray,
+            RawFormat::Rgb,
+            RawFormat::Bgr,
+            RawFormat::Mjpeg,
+        ] {
+            let input = if format == RawFormat::Mjpeg {
+                &jpg
+            } else {
+                &bytes
+            };
+            let mut fresh = Vec::new();
+            assert_eq!(decode_raw(format, w, h, input, &mut fresh), Ok((w, h)));
+            // the same length (kept, not cleared), a longer and a shorter buffer
+            for len in [fresh.len(), fresh.len() + 100, 7] {
+                let mut dirty = vec![0xAA; len];
+                assert_eq!(decode_raw(format, w, h, input, &mut dirty), Ok((w, h)));
+                assert_eq!(dirty, fresh, "{format}, recycled buffer of {len} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn mjpeg_round_trip() {
+        let jpg = jpeg_16x8();
         let mut rgb = Vec::new();
         assert_eq!(
             decode_raw(RawFormat::Mjpeg, 0, 0, &jpg, &mut rgb),

@@ -132,17 +132,17 @@ impl Header {
     }
 }
 
-/// Converts one frame's planes to RGB8 (BT.601; integer arithmetic, 16-bit fixed point).
-/// Row by row, in blocks whose arithmetic is vectorised (the capture thread shares the
-/// two cores with the pipeline).
+/// Converts one frame's planes to RGB8 (BT.601; integer arithmetic, 16-bit fixed point)
+/// into `rgb`, overwriting every byte (a recycled buffer is not cleared first). Row by
+/// row, in blocks whose arithmetic is vectorised (the capture thread shares the two cores
+/// with the pipeline).
 pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let (w, ht) = (h.width, h.height);
     let (cw, ch) = h.chroma_size();
     let y_plane = &planes[..w * ht];
     let u_plane = &planes[w * ht..w * ht + cw * ch];
     let v_plane = &planes[w * ht + cw * ch..w * ht + 2 * cw * ch];
-    rgb.clear();
-    rgb.resize(w * ht * 3, 0);
+    crate::frame::resize_for_overwrite(rgb, w * ht * 3);
     let k = if h.full_range {
         Bt601::FULL
     } else {
@@ -213,6 +213,8 @@ pub struct Y4mSource {
     reader: Box<dyn BufRead + Send>,
     header: Header,
     planes: Vec<u8>,
+    /// A frame buffer handed back by the stream ([`FrameSource::recycle`]), filled next.
+    spare: Vec<u8>,
     index: u64,
     what: String,
     frame_count: Option<u64>,
@@ -256,6 +258,7 @@ impl Y4mSource {
             reader,
             header,
             planes: Vec::new(),
+            spare: Vec::new(),
             index: 0,
             what: what.to_string(),
             frame_count: None,
@@ -355,7 +358,7 @@ impl FrameSource for Y4mSource {
                 self.what, self.index, self.index
             )));
         }
-        let mut rgb = Vec::new();
+        let mut rgb = std::mem::take(&mut self.spare);
         yuv_to_rgb(&self.header, &self.planes, &mut rgb);
         let mut f = Frame::new(self.index, self.header.width, self.header.height, rgb)?;
         f.origin = format!("{}#{}", self.what, self.index);
@@ -365,6 +368,10 @@ impl FrameSource for Y4mSource {
 
     fn kind(&self) -> SourceKind {
         SourceKind::Replay
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        super::keep_spare(&mut self.spare, buf);
     }
 
     fn fps(&self) -> Option<f64> {
@@ -520,6 +527,10 @@ mod tests {
                     let mut rgb = Vec::new();
                     yuv_to_rgb(&h, &planes, &mut rgb);
                     assert_eq!(rgb, reference(&h, &planes), "{line}");
+                    // a recycled buffer of the right length is overwritten, not cleared
+                    let mut dirty = vec![0xAA; w * ht * 3];
+                    yuv_to_rgb(&h, &planes, &mut dirty);
+                    assert_eq!(dirty, rgb, "{line}, recycled buffer");
                 }
             }
         }
