@@ -1,6 +1,6 @@
 //! Criterion benchmarks: the whole pipeline (RGB frame in → label map and layer statistics
-//! out, seed-exact) at 640×480, 1280×720 and 1920×1080, each stage on its own, and the text
-//! features. Frames come from `fixtures/poster_02.png` (a still of ../shared/data) resized
+//! out, seed-exact) at 640×480, 1280×720 and 1920×1080, each stage on its own, the text
+//! features, and the capture thread's y4m conversion (4:2:0 → RGB8, `capture/…`). Frames come from `fixtures/poster_02.png` (a still of ../shared/data) resized
 //! to each size.
 //!
 //!     cargo bench --bench pipeline
@@ -132,5 +132,27 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, whole, with_features, stages);
+/// The capture thread's share of a y4m replay: one 4:2:0 frame to RGB8, on one thread, into
+/// a recycled buffer (as the y4m source does).
+fn capture(c: &mut Criterion) {
+    use layercam::source::y4m::{yuv_to_rgb, Header};
+    let mut g = c.benchmark_group("capture");
+    for (w, h) in SIZES {
+        let header = Header::parse(&format!("YUV4MPEG2 W{w} H{h} C420jpeg")).unwrap();
+        let planes: Vec<u8> = (0..header.frame_bytes())
+            .map(|i| (i * 7919 % 256) as u8)
+            .collect();
+        let mut rgb = Vec::new();
+        g.throughput(Throughput::Elements((w * h) as u64));
+        g.bench_function(BenchmarkId::new("yuv420_to_rgb", format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                yuv_to_rgb(&header, &planes, &mut rgb);
+                std::hint::black_box(rgb[0])
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, whole, with_features, stages, capture);
 criterion_main!(benches);

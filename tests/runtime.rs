@@ -240,7 +240,11 @@ struct Recycling {
 
 /// Frame `i` of [`Recycling`]: two sizes, content that differs from frame to frame.
 fn recycling_frame(i: u64) -> (usize, usize, Vec<u8>) {
-    let (w, h) = if (i / 3).is_multiple_of(2) { (48, 32) } else { (40, 36) };
+    let (w, h) = if (i / 3).is_multiple_of(2) {
+        (48, 32)
+    } else {
+        (40, 36)
+    };
     let rgb = (0..w * h * 3)
         .map(|p| {
             let (x, y) = ((p / 3) % w, (p / 3) / w);
