@@ -1,6 +1,7 @@
 //! Criterion benchmarks: the whole pipeline (RGB frame in → label map and layer statistics
 //! out, seed-exact) at 640×480, 1280×720 and 1920×1080, each stage on its own, the text
-//! features, and the capture thread's y4m conversion (4:2:0 → RGB8, `capture/…`). Frames come from `fixtures/poster_02.png` (a still of ../shared/data) resized
+//! features, and the capture thread's work per frame (`capture/…`: a y4m frame's 4:2:0 →
+//! RGB8 conversion, a camera's MJPEG frame decoded). Frames come from `fixtures/poster_02.png` (a still of ../shared/data) resized
 //! to each size.
 //!
 //!     cargo bench --bench pipeline
@@ -154,5 +155,34 @@ fn capture(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, whole, with_features, stages, capture);
+/// The capture thread's share of a live MJPEG camera: one JPEG frame (the benchmark frame,
+/// quality 85) decoded by libjpeg-turbo into a recycled buffer, as the camera source does.
+fn camera_decode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("capture");
+    for (w, h) in SIZES {
+        let rgb = common::poster_frame(w, h);
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode(&rgb, w as u32, h as u32, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let mut out = Vec::new();
+        g.throughput(Throughput::Elements((w * h) as u64));
+        g.bench_function(BenchmarkId::new("mjpeg_to_rgb", format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                let size = layercam::decode::decode_jpeg_into(&jpeg, &mut out).unwrap();
+                std::hint::black_box(size)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    whole,
+    with_features,
+    stages,
+    capture,
+    camera_decode
+);
 criterion_main!(benches);
