@@ -133,43 +133,38 @@ fn stages(c: &mut Criterion) {
     g.finish();
 }
 
-/// The capture thread's share of a y4m replay: one 4:2:0 frame to RGB8, on one thread, into
-/// a recycled buffer (as the y4m source does).
+/// The capture thread's work a frame, on one thread, into a recycled buffer as the sources
+/// do: a y4m replay's 4:2:0 frame converted to RGB8, and a live MJPEG camera's frame (the
+/// benchmark frame as a quality-85 JPEG) decoded by libjpeg-turbo.
 fn capture(c: &mut Criterion) {
     use layercam::source::y4m::{yuv_to_rgb, Header};
     let mut g = c.benchmark_group("capture");
     for (w, h) in SIZES {
+        let id = format!("{w}x{h}");
+        g.throughput(Throughput::Elements((w * h) as u64));
         let header = Header::parse(&format!("YUV4MPEG2 W{w} H{h} C420jpeg")).unwrap();
         let planes: Vec<u8> = (0..header.frame_bytes())
             .map(|i| (i * 7919 % 256) as u8)
             .collect();
         let mut rgb = Vec::new();
-        g.throughput(Throughput::Elements((w * h) as u64));
-        g.bench_function(BenchmarkId::new("yuv420_to_rgb", format!("{w}x{h}")), |b| {
+        g.bench_function(BenchmarkId::new("yuv420_to_rgb", &id), |b| {
             b.iter(|| {
                 yuv_to_rgb(&header, &planes, &mut rgb);
                 std::hint::black_box(rgb[0])
             })
         });
-    }
-    g.finish();
-}
-
-/// The capture thread's share of a live MJPEG camera: one JPEG frame (the benchmark frame,
-/// quality 85) decoded by libjpeg-turbo into a recycled buffer, as the camera source does.
-fn camera_decode(c: &mut Criterion) {
-    let mut g = c.benchmark_group("capture");
-    for (w, h) in SIZES {
-        let rgb = common::poster_frame(w, h);
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
-            .encode(&rgb, w as u32, h as u32, image::ExtendedColorType::Rgb8)
+            .encode(
+                &common::poster_frame(w, h),
+                w as u32,
+                h as u32,
+                image::ExtendedColorType::Rgb8,
+            )
             .unwrap();
-        let mut out = Vec::new();
-        g.throughput(Throughput::Elements((w * h) as u64));
-        g.bench_function(BenchmarkId::new("mjpeg_to_rgb", format!("{w}x{h}")), |b| {
+        g.bench_function(BenchmarkId::new("mjpeg_to_rgb", &id), |b| {
             b.iter(|| {
-                let size = layercam::decode::decode_jpeg_into(&jpeg, &mut out).unwrap();
+                let size = layercam::decode::decode_jpeg_into(&jpeg, &mut rgb).unwrap();
                 std::hint::black_box(size)
             })
         });
@@ -177,12 +172,5 @@ fn camera_decode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(
-    benches,
-    whole,
-    with_features,
-    stages,
-    capture,
-    camera_decode
-);
+criterion_group!(benches, whole, with_features, stages, capture);
 criterion_main!(benches);

@@ -24,11 +24,15 @@ the maximum, pixels in the minimum's candidates).
     pip install numpy scipy pillow
     python3 tools/tile-bounds.py ../shared/data/stills/poster_02.png ...
 """
+import os
 import sys
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference  # noqa: E402  (tools/reference.py: the seed-exact luma)
 
 SIZE = (1920, 1080)
 TILE = 16
@@ -36,8 +40,7 @@ TILE = 16
 
 def luma(path):
     im = Image.open(path).convert("RGB").resize(SIZE, Image.BILINEAR)
-    a = np.asarray(im).astype(np.float64)
-    return (299 * a[..., 0] + 587 * a[..., 1] + 114 * a[..., 2]) / 1000
+    return reference.luma(im).astype(np.float64)
 
 
 def taps(n):

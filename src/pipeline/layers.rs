@@ -130,28 +130,6 @@ impl Layers {
         (0..self.len()).map(|k| self.info(k))
     }
 
-    /// Copies `other` into `self`, reusing `self`'s buffers (no allocation once they are
-    /// large enough; a derived `clone_from` would allocate).
-    pub fn copy_from(&mut self, other: &Layers) {
-        self.width = other.width;
-        self.height = other.height;
-        self.upscaled_width = other.upscaled_width;
-        self.upscaled_height = other.upscaled_height;
-        self.sigma = other.sigma;
-        self.bandwidth = other.bandwidth;
-        self.bandwidth_reused = other.bandwidth_reused;
-        self.histogram = other.histogram;
-        self.density = other.density;
-        self.minima.clone_from(&other.minima);
-        self.maxima.clone_from(&other.maxima);
-        self.bounds.clone_from(&other.bounds);
-        self.peaks.clone_from(&other.peaks);
-        self.counts.clone_from(&other.counts);
-        self.levels.clone_from(&other.levels);
-        self.labels.clone_from(&other.labels);
-        self.lut = other.lut;
-    }
-
     /// Layer indices ordered by pixel count, most populous first.
     pub fn by_population(&self) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..self.len()).collect();
