@@ -11,6 +11,7 @@ use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
 use layercam::sink::{HeadlessSink, Progress};
 use layercam::source::demo::DemoSource;
 use layercam::source::files::ImageFiles;
+use layercam::source::rawdir::{is_raw_recording, RawRecordingSource};
 use layercam::source::y4m::Y4mSource;
 use layercam::source::FrameSource;
 use layercam::{read_image, Pipeline};
@@ -150,82 +151,96 @@ fn analyze_one(
 
 /// `layercam cameras`.
 pub fn cameras() -> Result<i32> {
+    use layercam::source::camera;
     // written with `?`, not `println!`, which panics when the reader has gone (`| head`)
     let mut out = std::io::stdout().lock();
-    #[cfg(feature = "camera")]
-    {
-        let list = layercam::source::camera::list_cameras()?;
-        if list.is_empty() {
-            writeln!(
-                out,
-                "No camera found. Replay recorded frames instead: layercam replay PATH"
-            )?;
+    let mut system = match camera::system() {
+        Ok(s) => s,
+        Err(e) => {
+            writeln!(out, "No camera support: {e}")?;
             return Ok(EXIT_OK);
         }
-        for c in list {
-            writeln!(out, "camera {}: {} ({})", c.index, c.name, c.detail)?;
-            for f in c.formats {
-                writeln!(out, "    {f}")?;
-            }
-        }
-        Ok(EXIT_OK)
-    }
-    #[cfg(not(feature = "camera"))]
-    {
+    };
+    let list = system.list()?;
+    if list.is_empty() {
         writeln!(
             out,
-            "This build has no camera support (built without the `camera` feature)."
+            "No camera found. Replay recorded frames instead: layercam replay PATH"
         )?;
-        Ok(EXIT_OK)
     }
+    for c in &list {
+        writeln!(
+            out,
+            "camera {}: {} ({}, {})",
+            c.index, c.name, c.path, c.bus
+        )?;
+        let best = camera::choose_modes(&c.modes, None, None);
+        if let Some(b) = best.first() {
+            writeln!(out, "    default mode: {b}")?;
+        }
+        for m in &c.modes {
+            let rates: Vec<String> = m.intervals.iter().map(|i| i.to_string()).collect();
+            writeln!(
+                out,
+                "    {} {}x{} @ {}",
+                m.format.fourcc(),
+                m.width,
+                m.height,
+                if rates.is_empty() {
+                    "?".to_string()
+                } else {
+                    rates.join(", ")
+                }
+            )?;
+        }
+        if !c.other_formats.is_empty() {
+            writeln!(out, "    not decoded: {}", c.other_formats.join(", "))?;
+        }
+    }
+    for why in system.left_out() {
+        writeln!(out, "not a camera: {why}")?;
+    }
+    Ok(EXIT_OK)
 }
 
-/// True when at least one camera is present.
+/// True when at least one device that captures video is present.
 fn camera_present() -> bool {
-    #[cfg(feature = "camera")]
-    {
-        layercam::source::camera::list_cameras().is_ok_and(|l| !l.is_empty())
-    }
-    #[cfg(not(feature = "camera"))]
-    {
-        false
+    layercam::source::camera::system()
+        .and_then(|mut s| s.list())
+        .is_ok_and(|l| !l.is_empty())
+}
+
+fn camera_request(cam: &CameraArgs) -> layercam::source::camera::CameraRequest {
+    layercam::source::camera::CameraRequest {
+        selector: cam
+            .camera
+            .clone()
+            .unwrap_or(layercam::source::camera::CameraSelector::First),
+        size: cam.size,
+        fps: cam.fps,
+        exit_on_loss: cam.exit_on_camera_loss,
     }
 }
 
+/// Checks on this thread that the camera exists (a clear error before any thread starts),
+/// then opens it on the capture thread.
 fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
-    #[cfg(feature = "camera")]
-    {
-        use layercam::source::camera::{CameraRequest, CameraSource};
-        let req = CameraRequest {
-            index: cam.camera,
-            size: cam.size,
-            fps: cam.fps,
-            exit_on_loss: cam.exit_on_camera_loss,
-        };
-        let list = layercam::source::camera::list_cameras().unwrap_or_default();
-        if list.is_empty() {
-            bail!("no camera found; replay recorded frames instead: layercam replay PATH");
-        }
-        if !list.iter().any(|c| c.index == cam.camera) {
-            let have: Vec<String> = list
-                .iter()
-                .map(|c| format!("{} ({})", c.index, c.name))
-                .collect();
-            bail!(
-                "camera {} not found; cameras: {}",
-                cam.camera,
-                have.join(", ")
-            );
-        }
-        Ok(Box::new(move || {
-            Ok(Box::new(CameraSource::open(req)?) as Box<dyn FrameSource>)
-        }))
+    use layercam::source::camera::{system, CameraSource};
+    let req = camera_request(cam);
+    let list = system()?.list()?;
+    if list.is_empty() {
+        bail!("no camera found; replay recorded frames instead: layercam replay PATH");
     }
-    #[cfg(not(feature = "camera"))]
-    {
-        let _ = cam;
-        bail!("this build has no camera support (built without the `camera` feature)")
+    if req.selector.find(&list).is_none() {
+        let have: Vec<String> = list
+            .iter()
+            .map(|c| format!("{} ({}, {})", c.index, c.name, c.path))
+            .collect();
+        bail!("{} not found; cameras: {}", req.selector, have.join(", "));
     }
+    Ok(Box::new(move || {
+        Ok(Box::new(CameraSource::open(system()?, req)?) as Box<dyn FrameSource>)
+    }))
 }
 
 /// True when the error comes from writing into a pipe whose reader has gone (`layercam …
@@ -275,6 +290,9 @@ fn replay_source(
                 .with_max_pixels(max_pixels)
                 .with_context(|| path.display().to_string())?,
         ));
+    }
+    if is_raw_recording(path) {
+        return Ok(Box::new(RawRecordingSource::open(path)?));
     }
     Ok(Box::new(ImageFiles::open(path, pattern)?))
 }
@@ -453,7 +471,7 @@ pub fn default_run(s: &StreamArgs) -> Result<i32> {
     if camera_present() {
         eprintln!("camera found: running live (layercam live)");
         let opener = camera_opener(&CameraArgs {
-            camera: 0,
+            camera: None,
             size: None,
             fps: None,
             exit_on_camera_loss: false,
@@ -482,9 +500,13 @@ fn choose_display_quiet(s: &StreamArgs) -> Display {
 
 /// `layercam record`.
 pub fn record(args: &RecordArgs) -> Result<i32> {
+    if args.raw {
+        return record_raw(args);
+    }
     let opener = camera_opener(&args.camera)?;
     layercam::output::ensure_dir(&args.out)?;
     let flag = interrupt_flag();
+    flag.store(false, Ordering::SeqCst);
     let mut cfg = RuntimeConfig {
         policy: Policy::Lossless,
         pacing: Pacing::Fast,
@@ -495,33 +517,104 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
     cfg.params.zoom = 1;
     let rt = Runtime::start(opener, cfg)?;
     let mut n = 0u64;
-    loop {
-        if flag.load(Ordering::Relaxed) {
-            rt.stop();
-            break;
-        }
-        match rt
-            .results
-            .recv_timeout(std::time::Duration::from_millis(50))
-        {
-            Ok(p) => {
-                let path = args.out.join(format!("frame_{n:05}.png"));
-                layercam::output::write_rgb_png(&path, p.frame_width, p.frame_height, &p.rgb)?;
-                n += 1;
-                rt.recycle(p);
+    let written: Result<()> = (|| {
+        loop {
+            if flag.load(Ordering::Relaxed) {
+                rt.stop();
+                break;
             }
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            match rt
+                .results
+                .recv_timeout(std::time::Duration::from_millis(50))
+            {
+                Ok(p) => {
+                    let path = args.out.join(format!("frame_{n:05}.png"));
+                    layercam::output::write_rgb_png(&path, p.frame_width, p.frame_height, &p.rgb)?;
+                    n += 1;
+                    rt.recycle(p);
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
         }
-    }
+        Ok(())
+    })();
     let interrupted = flag.load(Ordering::Relaxed);
-    rt.join()?;
+    let joined = rt.join();
     eprintln!(
         "recorded {n} frames into {} (replay with: layercam replay {})",
         args.out.display(),
         args.out.display()
     );
+    written?;
+    joined?;
     Ok(if interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `layercam record --raw`: each buffer as the camera delivered it, undecoded, with the
+/// camera's format in camera.json. Runs on this thread (no pipeline); the camera's
+/// watchdog and reconnecting work as in `live`.
+fn record_raw(args: &RecordArgs) -> Result<i32> {
+    use layercam::source::camera::{system, CameraSource, Polled};
+    use layercam::source::rawdir::{CameraJson, RawRecorder};
+    use layercam::source::Next;
+    let flag = interrupt_flag();
+    flag.store(false, Ordering::SeqCst);
+    let mut cam = CameraSource::open(system()?, camera_request(&args.camera))?;
+    let mut recorder: Option<RawRecorder> = None;
+    let result: Result<()> = (|| {
+        while !flag.load(Ordering::Relaxed) {
+            let written = recorder.as_ref().map_or(0, |r| r.written());
+            if args.frames.is_some_and(|n| written >= n) {
+                break;
+            }
+            // what camera.json will say, should this be the first buffer
+            let fps = cam.fps().unwrap_or(0.0);
+            let dev = cam
+                .device()
+                .cloned()
+                .unwrap_or_else(|| unreachable!("opened"));
+            let mut write = |layout: &layercam::source::raw::RawLayout, bytes: &[u8]| {
+                if recorder.is_none() {
+                    let json = CameraJson {
+                        format: layout.format.fourcc().into(),
+                        width: layout.width,
+                        height: layout.height,
+                        fps,
+                        stride: layout.stride,
+                        device: dev.path.clone(),
+                        name: dev.name.clone(),
+                    };
+                    recorder = Some(RawRecorder::create(&args.out, &json)?);
+                }
+                match recorder.as_mut() {
+                    Some(r) => r.write(bytes).map(|_| ()),
+                    None => Ok(()),
+                }
+            };
+            match cam.with_buffer(&mut write)? {
+                Polled::Buffer(written) => {
+                    written?;
+                    cam.good_frame();
+                }
+                Polled::Other(Next::Notice(m)) => eprintln!("{m}"),
+                Polled::Other(_) => {}
+            }
+        }
+        Ok(())
+    })();
+    let n = recorder.as_ref().map_or(0, |r| r.written());
+    eprintln!(
+        "recorded {n} raw buffers into {} (replay with: layercam replay {})",
+        args.out.display(),
+        args.out.display()
+    );
+    result?;
+    Ok(if flag.load(Ordering::Relaxed) {
         EXIT_INTERRUPTED
     } else {
         EXIT_OK

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use layercam::pipeline::{Convention, Params, DEFAULT_MAX_PIXELS};
+use layercam::source::camera::CameraSelector;
 use layercam::view::View;
 
 /// Split camera frames into gray-level layers so that text of any colour ends up alone in
 /// one layer.
 ///
-/// With no subcommand: camera 0 if one exists, otherwise the bundled demo replay; a window
+/// With no subcommand: the first camera that captures video, otherwise the bundled demo
+/// replay; a window
 /// when a display is available, headless otherwise.
 #[derive(Debug, Parser)]
 #[command(
@@ -35,9 +37,11 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Layer a webcam live.
     Live(LiveArgs),
-    /// Replay recorded frames: an image, a folder of images, a .y4m file, or - (y4m on stdin).
+    /// Replay recorded frames: an image, a folder of images, a raw camera recording, a .y4m
+    /// file, or - (y4m on stdin).
     Replay(ReplayArgs),
-    /// Save camera frames as numbered PNGs that `replay` plays back.
+    /// Save camera frames that `replay` plays back: numbered PNGs, or with --raw each buffer
+    /// exactly as the camera delivered it.
     Record(RecordArgs),
     /// List cameras and their formats.
     Cameras,
@@ -146,13 +150,14 @@ pub struct StreamArgs {
 /// Camera selection.
 #[derive(Debug, Clone, Args)]
 pub struct CameraArgs {
-    /// Camera index (see `layercam cameras`).
-    #[arg(long, default_value_t = 0)]
-    pub camera: u32,
-    /// Requested frame size, WxH (the closest the camera offers is used).
+    /// Camera: an index (see `layercam cameras`), a device path (/dev/video2) or part of
+    /// its name; default: the first camera that captures video.
+    #[arg(long)]
+    pub camera: Option<CameraSelector>,
+    /// Requested frame size, WxH (the nearest the camera offers is used).
     #[arg(long, value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
-    /// Requested frame rate (1–240).
+    /// Requested frame rate (1–240; the nearest the camera offers at the chosen size).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub fps: Option<u32>,
     /// Exit with an error when the camera is lost instead of reconnecting.
@@ -174,7 +179,8 @@ pub struct LiveArgs {
 /// `layercam replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// An image file, a folder of images (natural order), a .y4m file, or - for y4m on stdin.
+    /// An image file, a folder of images (natural order), a raw camera recording (a folder
+    /// with camera.json), a .y4m file, or - for y4m on stdin.
     pub path: PathBuf,
     /// Frame rate of the replay (default: the y4m header's, else 30).
     #[arg(long, value_parser = parse_fps, conflicts_with = "fast")]
@@ -205,9 +211,13 @@ pub struct RecordArgs {
     /// Camera.
     #[command(flatten)]
     pub camera: CameraArgs,
-    /// Folder for frame_NNNNN.png.
+    /// Folder for frame_NNNNN.png (or camera.json and frame_NNNNNN.raw with --raw).
     #[arg(long)]
     pub out: PathBuf,
+    /// Write each buffer exactly as the camera delivered it (frame_NNNNNN.raw) and its
+    /// format (camera.json), undecoded: for bug reports and tests of camera handling.
+    #[arg(long)]
+    pub raw: bool,
     /// Stop after this many frames (default: until Ctrl-C).
     #[arg(long)]
     pub frames: Option<u64>,

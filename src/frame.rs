@@ -137,7 +137,7 @@ pub fn decode_image(bytes: &[u8], index: u64) -> Result<Frame> {
         match crate::decode::decode_jpeg_into(bytes, &mut rgb) {
             Ok((w, h)) => return Frame::new(index, w, h, rgb),
             Err(e @ crate::decode::JpegError::TooLarge { .. }) => return Err(jpeg_error(e)),
-            Err(e) if !crate::decode::has_end_marker(bytes) => return Err(jpeg_error(e)),
+            Err(e) if crate::decode::jpeg_end(bytes).is_none() => return Err(jpeg_error(e)),
             // CMYK and other JPEG flavours libjpeg cannot turn into RGB: let `image` try
             Err(_) => {}
         }

@@ -218,6 +218,57 @@ fn sleep_until(deadline: Instant, stop: &AtomicBool) {
     }
 }
 
+/// Prints warnings to stderr, for a live source at most one line a second: a warning
+/// within a second of the last one printed is counted instead, and the count goes with the
+/// next line printed (or with [`WarnLimiter::finish`]). A camera sending corrupt frames at
+/// 30 a second gives one line a second, not thirty. A replay names every skipped input.
+#[derive(Debug, Default)]
+pub struct WarnLimiter {
+    last: Option<Instant>,
+    held: u64,
+    /// Every warning is printed (a replay).
+    all: bool,
+}
+
+impl WarnLimiter {
+    /// The shortest time between two printed lines.
+    pub const PERIOD: Duration = Duration::from_secs(1);
+
+    /// A limiter for a live source, or (`live` false) one that prints every warning.
+    pub fn new(live: bool) -> Self {
+        Self {
+            all: !live,
+            ..Self::default()
+        }
+    }
+
+    /// Prints `msg` as a warning, or counts it.
+    pub fn warn(&mut self, msg: &str) {
+        let now = Instant::now();
+        if !self.all
+            && self
+                .last
+                .is_some_and(|t| now.duration_since(t) < Self::PERIOD)
+        {
+            self.held += 1;
+            return;
+        }
+        match std::mem::take(&mut self.held) {
+            0 => eprintln!("warning: {msg}"),
+            n => eprintln!("warning: {msg} ({n} more warnings in the last second not shown)"),
+        }
+        self.last = Some(now);
+    }
+
+    /// Prints the count of warnings not shown yet, if any.
+    pub fn finish(&mut self) {
+        match std::mem::take(&mut self.held) {
+            0 => {}
+            n => eprintln!("warning: {n} more warnings not shown"),
+        }
+    }
+}
+
 /// Sends with the policy; returns false when the stream should end (receiver gone or stop).
 fn send_with_policy<T>(
     tx: &Sender<T>,
@@ -295,57 +346,78 @@ fn capture_loop(
         .map(|f| Duration::from_secs_f64(1.0 / f));
     let t0 = Instant::now();
     let mut emitted: u64 = 0;
-    while !stop.load(Ordering::Relaxed) {
-        if cfg.max_frames.is_some_and(|m| emitted >= m) {
-            break;
-        }
-        // a buffer the stream is done with, for the source to fill
-        if let Ok(buf) = spare.try_recv() {
-            source.recycle(buf);
-        }
-        let next = source.next()?;
-        match next {
-            Next::End => {
-                if cfg.looping && source.rewind()? {
-                    continue;
-                }
+    let mut warnings = WarnLimiter::new(live);
+    let result = (|| {
+        while !stop.load(Ordering::Relaxed) {
+            if cfg.max_frames.is_some_and(|m| emitted >= m) {
                 break;
             }
-            Next::Stalled(msg) => {
-                stats.set_status(&msg);
-                continue;
+            // a buffer the stream is done with, for the source to fill
+            if let Ok(buf) = spare.try_recv() {
+                source.recycle(buf);
             }
-            Next::Skipped { origin, reason } => {
-                if cfg.strict {
-                    return Err(Error::Io {
-                        path: origin.into(),
-                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, reason),
-                    });
-                }
-                stats.skipped.fetch_add(1, Ordering::Relaxed);
-                eprintln!("warning: skipped {origin}: {reason}");
-                continue;
-            }
-            Next::Frame(mut frame) => {
-                if let Some(p) = period {
-                    sleep_until(t0 + p * emitted as u32, &stop);
-                }
-                stats.set_status("");
-                frame.index = emitted;
-                frame.captured = Instant::now();
-                emitted += 1;
-                stats.frames_in.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .last_frame_ms
-                    .store(stats.now_ms() as u64, Ordering::Relaxed);
-                let reuse = |old: Frame| source.recycle(old.rgb);
-                if !send_with_policy(&tx, &stale, frame, cfg.policy, &stop, &stats.dropped, reuse) {
+            let next = source.next()?;
+            match next {
+                Next::End => {
+                    if cfg.looping && source.rewind()? {
+                        continue;
+                    }
                     break;
+                }
+                Next::Stalled(msg) => {
+                    stats.set_status(&msg);
+                    continue;
+                }
+                Next::Notice(msg) => {
+                    eprintln!("{msg}");
+                    stats.set_status(&msg);
+                    if let Ok(mut s) = stats.source.lock() {
+                        *s = source.describe();
+                    }
+                    continue;
+                }
+                Next::Skipped { origin, reason } => {
+                    if cfg.strict {
+                        return Err(Error::Io {
+                            path: origin.into(),
+                            source: std::io::Error::new(std::io::ErrorKind::InvalidData, reason),
+                        });
+                    }
+                    stats.skipped.fetch_add(1, Ordering::Relaxed);
+                    warnings.warn(&format!("skipped {origin}: {reason}"));
+                    continue;
+                }
+                Next::Frame(mut frame) => {
+                    if let Some(p) = period {
+                        sleep_until(t0 + p * emitted as u32, &stop);
+                    }
+                    stats.set_status("");
+                    frame.index = emitted;
+                    frame.captured = Instant::now();
+                    emitted += 1;
+                    stats.frames_in.fetch_add(1, Ordering::Relaxed);
+                    stats
+                        .last_frame_ms
+                        .store(stats.now_ms() as u64, Ordering::Relaxed);
+                    let reuse = |old: Frame| source.recycle(old.rgb);
+                    if !send_with_policy(
+                        &tx,
+                        &stale,
+                        frame,
+                        cfg.policy,
+                        &stop,
+                        &stats.dropped,
+                        reuse,
+                    ) {
+                        break;
+                    }
                 }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })();
+    warnings.finish();
+    result
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -395,6 +467,42 @@ fn worker_steps(
     stop: &AtomicBool,
 ) -> Result<()> {
     let mut last_size = (0, 0);
+    let mut warnings = WarnLimiter::new(true);
+    let result = worker_frames(
+        pipeline,
+        cfg,
+        rx,
+        tx,
+        stale,
+        recycle_rx,
+        recycle_tx,
+        spare,
+        control,
+        stats,
+        stop,
+        &mut last_size,
+        &mut warnings,
+    );
+    warnings.finish();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn worker_frames(
+    pipeline: &mut Pipeline,
+    cfg: &RuntimeConfig,
+    rx: &Receiver<Frame>,
+    tx: &Sender<Processed>,
+    stale: &Receiver<Processed>,
+    recycle_rx: &Receiver<Processed>,
+    recycle_tx: &Sender<Processed>,
+    spare: &Sender<Vec<u8>>,
+    control: &Receiver<Control>,
+    stats: &Stats,
+    stop: &AtomicBool,
+    last_size: &mut (usize, usize),
+    warnings: &mut WarnLimiter,
+) -> Result<()> {
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -413,17 +521,19 @@ fn worker_steps(
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
-        if (frame.width, frame.height) != last_size {
+        if (frame.width, frame.height) != *last_size {
             // a new frame size: nothing cached from the old one applies
             pipeline.reset_bandwidth();
-            last_size = (frame.width, frame.height);
+            *last_size = (frame.width, frame.height);
         }
         if let Err(e) = pipeline.process(frame.view()) {
             if cfg.strict {
                 return Err(e);
             }
             stats.skipped.fetch_add(1, Ordering::Relaxed);
-            eprintln!("warning: skipped {}: {e}", frame.origin);
+            // known once the source is open, which it is before any frame arrives
+            warnings.all = !stats.live.load(Ordering::Relaxed);
+            warnings.warn(&format!("skipped {}: {e}", frame.origin));
             continue;
         }
         stats.frames_processed.fetch_add(1, Ordering::Relaxed);
@@ -651,6 +761,22 @@ impl LatencyHistogram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warnings_of_a_live_source_are_limited_to_one_line_a_second() {
+        let mut w = WarnLimiter::new(true);
+        w.warn("a");
+        w.warn("b");
+        w.warn("c");
+        assert_eq!(w.held, 2);
+        w.last = w.last.map(|t| t - WarnLimiter::PERIOD);
+        w.warn("d");
+        assert_eq!(w.held, 0);
+        let mut r = WarnLimiter::new(false);
+        r.warn("a");
+        r.warn("b");
+        assert_eq!(r.held, 0);
+    }
 
     #[test]
     fn latency_quantiles() {

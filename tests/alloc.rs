@@ -151,3 +151,43 @@ fn a_replay_allocates_no_frame_buffers_in_steady_state() {
         "{large} allocations of {LARGE} bytes or more in {measured} frames"
     );
 }
+
+#[test]
+fn a_camera_decodes_into_recycled_buffers() {
+    use layercam::source::camera::scripted::{mjpeg_device, ScriptedDevice, ScriptedSystem, Step};
+    use layercam::source::camera::{CameraRequest, CameraSource};
+    use layercam::source::Next;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut jpeg = std::fs::read(root.join("fixtures/demo/demo_00.jpg")).unwrap();
+    jpeg.resize(640 * 480 * 2, 0); // as a driver delivers it
+    let sys = ScriptedSystem::new(vec![ScriptedDevice {
+        info: mjpeg_device(0, "Scripted Cam", "usb-1", 640, 480, 1000),
+        dead_modes: vec![],
+        script: vec![Step::Frames {
+            count: 1000,
+            buffers: vec![std::sync::Arc::new(jpeg)],
+        }],
+        repeat: false,
+    }]);
+    let mut cam = CameraSource::open(Box::new(sys), CameraRequest::default()).unwrap();
+    let (mut frames, mut large) = (0, 0);
+    while frames < 40 {
+        if frames == 10 {
+            LARGE_ALLOCS.store(0, Ordering::SeqCst);
+            COUNTING_LARGE.store(true, Ordering::SeqCst);
+        }
+        if let Next::Frame(f) = cam.next().unwrap() {
+            frames += 1;
+            cam.recycle(f.rgb);
+        }
+        if frames == 40 {
+            COUNTING_LARGE.store(false, Ordering::SeqCst);
+            large = LARGE_ALLOCS.load(Ordering::SeqCst);
+        }
+    }
+    assert_eq!(
+        large, 0,
+        "{large} frame-sized allocations in 30 camera frames"
+    );
+}

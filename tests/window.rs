@@ -37,7 +37,6 @@ fn xdotool(args: &[&str]) -> String {
 
 impl Viewer {
     // the child is waited for in Drop (and in quit_with)
-    #[allow(clippy::zombie_processes)]
     fn start(extra: &[&str]) -> Viewer {
         let mut args = vec![
             "replay",
@@ -46,8 +45,14 @@ impl Viewer {
             "--window",
         ];
         args.extend_from_slice(extra);
+        Self::start_with(&args, &[])
+    }
+
+    #[allow(clippy::zombie_processes)]
+    fn start_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> Viewer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_layercam"))
-            .args(&args)
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -273,4 +278,32 @@ fn density_strip_toggles_and_snapshot_writes_files() {
     let (w, h, _) = common::gray_png(&rec.join("frame_00000.png"));
     assert_eq!((w, h), (640, 480), "source frames at source size");
     assert!(err.contains("recording stopped"), "{err}");
+}
+
+#[test]
+fn quitting_while_the_camera_stalls_exits_0_at_once() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("demo/demo_00.jpg"), tmp.path().join("f.jpg")).unwrap();
+    let script = tmp.path().join("camera.json");
+    std::fs::write(
+        &script,
+        r#"{"devices": [{"index": 0, "name": "Scripted Cam", "bus": "usb-1",
+            "modes": [{"format": "MJPG", "width": 640, "height": 480, "fps": [30]}],
+            "script": [{"frames": 10, "jpeg": "f.jpg"}, {"stall": "forever"}]}]}"#,
+    )
+    .unwrap();
+    let mut v = Viewer::start_with(
+        &["live", "--window"],
+        &[("LAYERCAM_FAKE_CAMERA", script.as_path())],
+    );
+    // the camera stalls after 10 frames; the watchdog counts it lost 1.5 s later
+    std::thread::sleep(Duration::from_millis(2500));
+    let (code, err, took) = v.quit_with("q");
+    assert_eq!(code, 0, "{err}");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    assert!(!err.contains("did not stop"), "{err}");
 }

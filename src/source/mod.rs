@@ -1,14 +1,13 @@
-//! Frame sources: camera, image files (one file or a folder), YUV4MPEG2 (file or stdin), and
-//! the bundled demo sequence. A source runs on the capture thread.
+//! Frame sources: camera, image files (one file or a folder), raw camera recordings,
+//! YUV4MPEG2 (file or stdin), and the bundled demo sequence. A source runs on the capture thread.
 
+pub mod camera;
 pub mod demo;
 pub mod files;
 pub mod raw;
+pub mod rawdir;
 pub mod y4m;
 pub mod yuv;
-
-#[cfg(feature = "camera")]
-pub mod camera;
 
 use crate::error::Result;
 use crate::frame::Frame;
@@ -29,6 +28,9 @@ pub enum Next {
     /// No frame this time, with a status to show (camera lost, reconnecting). The capture
     /// loop calls again.
     Stalled(String),
+    /// No frame this time, and a message for the user (the camera's mode, a reconnect).
+    /// The capture loop passes it on and calls again.
+    Notice(String),
     /// The end of the stream.
     End,
 }
