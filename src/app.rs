@@ -11,10 +11,11 @@ use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
 use layercam::sink::{HeadlessSink, Progress};
 use layercam::source::demo::DemoSource;
 use layercam::source::files::ImageFiles;
+use layercam::source::pollread::StopFlags;
 use layercam::source::rawdir::{is_raw_recording, RawRecordingSource};
 use layercam::source::y4m::Y4mSource;
 use layercam::source::FrameSource;
-use layercam::{read_image, Pipeline};
+use layercam::{read_image_limited, Pipeline};
 
 use crate::cli::{AnalyzeArgs, CameraArgs, LiveArgs, RecordArgs, ReplayArgs, StreamArgs};
 
@@ -47,8 +48,16 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0;
-    let stems = output_stems(&args.images);
+    let stems = output_stems(&args.images, args.out.as_deref());
+    // Ctrl-C and SIGTERM end the run between two images, with the interrupted code
+    let flag = interrupt_flag();
+    flag.store(false, Ordering::SeqCst);
     for (path, stem) in args.images.iter().zip(&stems) {
+        if flag.load(Ordering::SeqCst) {
+            out.flush()?;
+            eprintln!("interrupted");
+            return Ok(EXIT_INTERRUPTED);
+        }
         match analyze_one(&mut pipeline, path, stem, args, &mut out) {
             Ok(()) => {}
             // the reader went away (`| head`): stop; `main` ends quietly
@@ -73,22 +82,54 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "image".into())
 }
 
+/// True when writing `stem`'s outputs into `out` would overwrite one of the `inputs`
+/// (`<stem>.labels.png`, `<stem>.layer<k>.png`, `<stem>.density.png`, `<stem>.text.png`),
+/// comparing canonical paths.
+fn overwrites_an_input(stem: &str, out: &Path, inputs: &[std::path::PathBuf]) -> bool {
+    let Ok(out) = out.canonicalize() else {
+        return false;
+    };
+    inputs.iter().any(|p| {
+        let Ok(p) = p.canonicalize() else {
+            return false;
+        };
+        if p.parent() != Some(out.as_path()) {
+            return false;
+        }
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('.')) else {
+            return false;
+        };
+        matches!(rest, "labels.png" | "density.png" | "text.png")
+            || rest
+                .strip_prefix("layer")
+                .and_then(|r| r.strip_suffix(".png"))
+                .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 /// The stem each input's `--out` files are named by, in input order: its file stem, or for
-/// a later input whose stem an earlier one has (`a/x.png`, `b/x.jpg`) the first free
-/// `stem-2`, `stem-3`, … (never another input's own stem), so no output overwrites another.
-fn output_stems(paths: &[std::path::PathBuf]) -> Vec<String> {
+/// a later input whose stem an earlier one has (`a/x.png`, `b/x.jpg`), or whose outputs
+/// would overwrite an input (`x.png` with `x.labels.png` given too, into the same folder),
+/// the first free `stem-2`, `stem-3`, … (never another input's own stem), so no output
+/// overwrites another or an input.
+fn output_stems(paths: &[std::path::PathBuf], out: Option<&Path>) -> Vec<String> {
     let own: std::collections::HashSet<String> = paths.iter().map(|p| file_stem(p)).collect();
+    let clobbers = |stem: &str| out.is_some_and(|o| overwrites_an_input(stem, o, paths));
     let mut taken = std::collections::HashSet::new();
     paths
         .iter()
         .map(|p| {
             let stem = file_stem(p);
-            if taken.insert(stem.clone()) {
+            if !clobbers(&stem) && taken.insert(stem.clone()) {
                 return stem;
             }
             let free = (2..)
                 .map(|k| format!("{stem}-{k}"))
-                .find(|c| !own.contains(c) && !taken.contains(c))
+                .find(|c| !own.contains(c) && !taken.contains(c) && !clobbers(c))
                 .unwrap_or_default();
             taken.insert(free.clone());
             free
@@ -103,7 +144,7 @@ fn analyze_one(
     args: &AnalyzeArgs,
     out: &mut impl Write,
 ) -> Result<()> {
-    let frame = read_image(path, 0)?;
+    let frame = read_image_limited(path, 0, args.method.max_pixels)?;
     let layers = pipeline
         .process(frame.view())
         .with_context(|| format!("{}", path.display()))?;
@@ -130,13 +171,13 @@ fn analyze_one(
             files.push(p);
         }
         if !args.json {
-            let renamed = if stem == file_stem(path) {
+            let own = file_stem(path);
+            let renamed = if stem == own {
                 String::new()
+            } else if overwrites_an_input(&own, dir, &args.images) {
+                format!(" as {stem}.* ({own}.* would overwrite an input)")
             } else {
-                format!(
-                    " as {stem}.* (an earlier input is also named {})",
-                    file_stem(path)
-                )
+                format!(" as {stem}.* (an earlier input is also named {own})")
             };
             writeln!(
                 out,
@@ -243,6 +284,26 @@ fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
     }))
 }
 
+/// True when stdout is a pipe whose reader has gone (`layercam … --json | head -1`), seen
+/// without writing to it: the pipe reports an error condition.
+fn stdout_reader_gone() -> bool {
+    #[cfg(unix)]
+    {
+        let mut pfd = libc::pollfd {
+            fd: 1,
+            events: 0,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd; a zero timeout only looks.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        n > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
 /// True when the error comes from writing into a pipe whose reader has gone (`layercam …
 /// | head`): a normal end for a command-line tool, not a failure.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -252,8 +313,13 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The error and its causes on one line, leaving out causes the message already states.
+/// The error and its causes on one line, leaving out causes the message already states,
+/// control characters escaped.
 pub fn one_line(e: &anyhow::Error) -> String {
+    layercam::error::printable(&one_line_raw(e)).into_owned()
+}
+
+fn one_line_raw(e: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
@@ -274,8 +340,11 @@ fn replay_source(
     pattern: Option<&str>,
     max_pixels: usize,
 ) -> Result<Box<dyn FrameSource + Send>> {
+    // a pipe's header is read here: Ctrl-C must end that wait too
+    let stops = StopFlags::default();
+    stops.add(interrupt_flag().clone());
     if path == Path::new("-") {
-        let source = Y4mSource::stdin()?;
+        let source = Y4mSource::stdin(stops)?;
         return Ok(Box::new(
             source.with_max_pixels(max_pixels).context("stdin")?,
         ));
@@ -284,7 +353,7 @@ fn replay_source(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("y4m"))
     {
-        let source = Y4mSource::open(path)?;
+        let source = Y4mSource::open_watching(path, stops)?;
         return Ok(Box::new(
             source
                 .with_max_pixels(max_pixels)
@@ -294,7 +363,9 @@ fn replay_source(
     if is_raw_recording(path) {
         return Ok(Box::new(RawRecordingSource::open(path)?));
     }
-    Ok(Box::new(ImageFiles::open(path, pattern)?))
+    Ok(Box::new(
+        ImageFiles::open(path, pattern)?.with_max_pixels(max_pixels),
+    ))
 }
 
 /// Where results go.
@@ -357,10 +428,17 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
     let stdout = std::io::stdout();
     let json = s.json.then(|| std::io::BufWriter::new(stdout.lock()));
     let mut sink = HeadlessSink::new(json, s.out.clone(), progress)?;
+    let mut reader_gone = false;
     let outcome: Result<()> = match display {
         Display::Headless => (|| {
             loop {
                 if rt.stopping() {
+                    break;
+                }
+                if s.json && stdout_reader_gone() {
+                    // `| head -1` with no frame coming: end as a write would have
+                    rt.stop();
+                    reader_gone = true;
                     break;
                 }
                 match rt
@@ -410,10 +488,22 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
     let stats = rt.stats.clone();
     let joined = rt.join();
     let _ = relay.join();
+    if reader_gone {
+        return Ok(EXIT_OK);
+    }
     let summary = sink.summary(&stats);
     outcome?;
     joined?;
     summary?;
+    let frames_in = stats.frames_in.load(Ordering::Relaxed);
+    if !interrupted && frames_in == 0 && stats.ended.load(Ordering::Relaxed) {
+        let skipped = stats.skipped.load(Ordering::Relaxed);
+        let source = stats.source.lock().map(|s| s.clone()).unwrap_or_default();
+        if skipped > 0 {
+            bail!("no frame was processed: every input of {source} was skipped ({skipped})");
+        }
+        bail!("no frame was processed: {source} holds no frames");
+    }
     Ok(if interrupted {
         EXIT_INTERRUPTED
     } else {
@@ -441,12 +531,31 @@ pub fn live(args: &LiveArgs) -> Result<i32> {
 
 /// `layercam replay`.
 pub fn replay(args: &ReplayArgs) -> Result<i32> {
+    if let Some(out) = &args.stream.out {
+        let same = |a: &Path, b: &Path| {
+            a.canonicalize()
+                .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b))
+        };
+        if args.path.is_dir() && same(out, &args.path) {
+            bail!(
+                "--out {} is the folder being replayed: its outputs could overwrite inputs; choose another folder",
+                out.display()
+            );
+        }
+    }
     // opened here, so a bad path fails before any thread starts; moved to the capture thread
-    let source = replay_source(
+    let flag = interrupt_flag();
+    flag.store(false, Ordering::SeqCst);
+    let source = match replay_source(
         &args.path,
         args.pattern.as_deref(),
         args.stream.method.max_pixels,
-    )?;
+    ) {
+        Ok(s) => s,
+        // Ctrl-C while waiting for a pipe's header
+        Err(_) if flag.load(Ordering::SeqCst) => return Ok(EXIT_INTERRUPTED),
+        Err(e) => return Err(e),
+    };
     let opener: SourceOpener = Box::new(move || Ok(source as Box<dyn FrameSource>));
     let policy = if args.drop {
         Policy::LatestWins

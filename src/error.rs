@@ -77,9 +77,44 @@ pub enum Error {
     /// The window could not be opened or updated.
     #[error("window: {0}")]
     Window(String),
+    /// A looped replay whose whole pass gave no frame (nothing decodes): looping would spin.
+    #[error("{0}: a whole pass gave no frame, nothing to loop")]
+    NothingToLoop(String),
+    /// A buffer the size of a frame could not be allocated.
+    #[error("cannot allocate {bytes} bytes for a {width}x{height} frame (out of memory)")]
+    OutOfMemory {
+        /// Width in pixels.
+        width: usize,
+        /// Height in pixels.
+        height: usize,
+        /// Bytes asked for.
+        bytes: usize,
+    },
     /// A record could not be serialised.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`, …), for a message that
+/// quotes an input (a file name, a header): what reaches a terminal is never a control
+/// sequence from the input.
+///
+/// ```
+/// assert_eq!(layercam::error::printable("a\x1b[2Jb\tc"), "a\\u{1b}[2Jb\\tc");
+/// ```
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Result alias of the library.

@@ -107,12 +107,23 @@ pub fn frame_from_image(index: u64, img: image::DynamicImage) -> Result<Frame> {
 ///
 /// JPEG files are decoded by libjpeg-turbo, like the seed's Pillow (see [`crate::decode`]).
 pub fn read_image(path: &std::path::Path, index: u64) -> Result<Frame> {
+    read_image_limited(path, index, crate::pipeline::DEFAULT_MAX_PIXELS)
+}
+
+/// [`read_image`], refusing an image of more than `max_pixels` pixels before decoding it
+/// (its header says its size: a file of a few kilobytes can claim gigapixels).
+pub fn read_image_limited(path: &std::path::Path, index: u64, max_pixels: usize) -> Result<Frame> {
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
     let bytes = std::fs::read(path).map_err(io_err)?;
-    let mut frame = decode_image(&bytes, index).map_err(|e| match e {
+    let mut frame = decode_image_limited(&bytes, index, max_pixels).map_err(|e| match e {
+        // the size is refused from the header: the message names the file
+        e @ Error::TooLarge { .. } => Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        },
         Error::Image { source, .. } => Error::Image {
             path: path.to_path_buf(),
             source,
@@ -125,6 +136,28 @@ pub fn read_image(path: &std::path::Path, index: u64) -> Result<Frame> {
 
 /// Decodes an encoded image held in memory into a frame.
 pub fn decode_image(bytes: &[u8], index: u64) -> Result<Frame> {
+    decode_image_limited(bytes, index, crate::pipeline::DEFAULT_MAX_PIXELS)
+}
+
+/// Bytes a decoder may allocate per pixel: 16-bit RGBA.
+const DECODE_BYTES_PER_PIXEL: u64 = 8;
+
+/// [`decode_image`], refusing an image of more than `max_pixels` pixels from its header,
+/// before anything is decoded; the `image` crate's allocation limit is then set to what
+/// such an image needs, as a second guard.
+pub fn decode_image_limited(bytes: &[u8], index: u64, max_pixels: usize) -> Result<Frame> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::Image {
+                path: std::path::PathBuf::new(),
+                source: image::ImageError::IoError(e),
+            })
+    };
+    // the size the header claims; a header that cannot be read is the decoder's to report
+    if let Ok((w, h)) = reader()?.into_dimensions() {
+        crate::pipeline::check_pixels(w as usize, h as usize, max_pixels)?;
+    }
     if crate::decode::is_jpeg(bytes) {
         let jpeg_error = |e: crate::decode::JpegError| Error::Image {
             path: std::path::PathBuf::new(),
@@ -142,7 +175,11 @@ pub fn decode_image(bytes: &[u8], index: u64) -> Result<Frame> {
             Err(_) => {}
         }
     }
-    let img = image::load_from_memory(bytes).map_err(|source| Error::Image {
+    let mut reader = reader()?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some((max_pixels as u64).saturating_mul(DECODE_BYTES_PER_PIXEL) + (1 << 20));
+    reader.limits(limits);
+    let img = reader.decode().map_err(|source| Error::Image {
         path: std::path::PathBuf::new(),
         source,
     })?;

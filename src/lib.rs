@@ -32,6 +32,6 @@ pub mod source;
 pub mod view;
 
 pub use error::{Error, Result};
-pub use frame::{read_image, Frame, RgbView};
+pub use frame::{read_image, read_image_limited, Frame, RgbView};
 pub use pipeline::features::{FeatureCounts, TextFeatures};
 pub use pipeline::{Convention, LayerInfo, Layers, Params, Pipeline, StageTimings};

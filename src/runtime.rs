@@ -112,6 +112,8 @@ pub struct Stats {
     pub source: Mutex<String>,
     /// Live device or recording.
     pub live: AtomicBool,
+    /// The source came to its end (rather than being stopped).
+    pub ended: AtomicBool,
 }
 
 impl Stats {
@@ -127,6 +129,7 @@ impl Stats {
             status: Mutex::new(String::new()),
             source: Mutex::new(String::new()),
             live: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
         }
     }
 
@@ -253,6 +256,7 @@ impl WarnLimiter {
             self.held += 1;
             return;
         }
+        let msg = crate::error::printable(msg);
         match std::mem::take(&mut self.held) {
             0 => eprintln!("warning: {msg}"),
             n => eprintln!("warning: {msg} ({n} more warnings in the last second not shown)"),
@@ -322,6 +326,7 @@ fn capture_loop(
     stop: Arc<AtomicBool>,
 ) -> Result<()> {
     let mut source = opener()?;
+    source.watch_stop(stop.clone());
     let live = source.kind() == SourceKind::Live;
     stats.live.store(live, Ordering::Relaxed);
     if let Ok(mut s) = stats.source.lock() {
@@ -344,8 +349,12 @@ fn capture_loop(
     let period = fps
         .filter(|_| !live)
         .map(|f| Duration::from_secs_f64(1.0 / f));
-    let t0 = Instant::now();
+    let mut t0 = Instant::now();
+    // the frame count at t0
+    let mut paced_from: u64 = 0;
     let mut emitted: u64 = 0;
+    // frames of the current pass over a looped replay
+    let mut in_pass: u64 = 0;
     let mut warnings = WarnLimiter::new(live);
     let result = (|| {
         while !stop.load(Ordering::Relaxed) {
@@ -356,12 +365,21 @@ fn capture_loop(
             if let Ok(buf) = spare.try_recv() {
                 source.recycle(buf);
             }
-            let next = source.next()?;
+            let next = match source.next() {
+                // a read cut short by the stop request (stdin, a pipe) is no error
+                Err(_) if stop.load(Ordering::Relaxed) => break,
+                r => r?,
+            };
             match next {
                 Next::End => {
+                    if cfg.looping && in_pass == 0 {
+                        return Err(Error::NothingToLoop(source.describe()));
+                    }
                     if cfg.looping && source.rewind()? {
+                        in_pass = 0;
                         continue;
                     }
+                    stats.ended.store(true, Ordering::Relaxed);
                     break;
                 }
                 Next::Stalled(msg) => {
@@ -369,7 +387,7 @@ fn capture_loop(
                     continue;
                 }
                 Next::Notice(msg) => {
-                    eprintln!("{msg}");
+                    eprintln!("{}", crate::error::printable(&msg));
                     stats.set_status(&msg);
                     if let Ok(mut s) = stats.source.lock() {
                         *s = source.describe();
@@ -389,12 +407,21 @@ fn capture_loop(
                 }
                 Next::Frame(mut frame) => {
                     if let Some(p) = period {
-                        sleep_until(t0 + p * emitted as u32, &stop);
+                        let due = t0 + p * (emitted - paced_from) as u32;
+                        if Instant::now() > due + p {
+                            // more than a frame late (the process was stopped, the disk
+                            // stalled): pace from now on instead of catching up in a burst
+                            t0 = Instant::now();
+                            paced_from = emitted;
+                        } else {
+                            sleep_until(due, &stop);
+                        }
                     }
                     stats.set_status("");
                     frame.index = emitted;
                     frame.captured = Instant::now();
                     emitted += 1;
+                    in_pass += 1;
                     stats.frames_in.fetch_add(1, Ordering::Relaxed);
                     stats
                         .last_frame_ms

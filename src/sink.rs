@@ -175,10 +175,13 @@ impl<W: Write> HeadlessSink<W> {
             self.line.clear();
             serde_json::to_writer(&mut self.line, &FrameRecord::new(p))?;
             self.line.push(b'\n');
-            w.write_all(&self.line).map_err(|source| Error::Io {
-                path: "stdout".into(),
-                source,
-            })?;
+            // one whole line at a time, flushed: JSON Lines readers read line by line
+            w.write_all(&self.line)
+                .and_then(|()| w.flush())
+                .map_err(|source| Error::Io {
+                    path: "stdout".into(),
+                    source,
+                })?;
         }
         self.latency.record(p.latency_ms);
         self.frames_out += 1;

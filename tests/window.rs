@@ -307,3 +307,38 @@ fn quitting_while_the_camera_stalls_exits_0_at_once() {
     assert!(took < Duration::from_millis(1500), "{took:?}");
     assert!(!err.contains("did not stop"), "{err}");
 }
+
+#[test]
+fn failed_writes_stop_the_recording_not_the_viewer() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // snapshots into a path that is a file: the failure is said on stderr too
+    let not_a_dir = tmp.path().join("file");
+    std::fs::write(&not_a_dir, b"x").unwrap();
+    let rec = tmp.path().join("rec");
+    let mut v = Viewer::start(&[
+        "--snapshot-dir",
+        not_a_dir.to_str().unwrap(),
+        "--record-dir",
+        rec.to_str().unwrap(),
+    ]);
+    v.key("s");
+    v.key("r");
+    std::thread::sleep(Duration::from_millis(300));
+    // the recording folder goes away under the recorder (as a full or lost disk would
+    // fail its writes): recording stops, the viewer goes on
+    std::fs::rename(&rec, tmp.path().join("rec-gone")).unwrap();
+    std::fs::write(&rec, b"in the way").unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        v.child.try_wait().unwrap().is_none(),
+        "the viewer is still running"
+    );
+    let (code, err, _) = v.quit_with("q");
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("snapshot failed"), "{err}");
+    assert!(err.contains("recording stopped after"), "{err}");
+}

@@ -325,9 +325,44 @@ impl Pipeline {
         } = RgbView::new(frame.width, frame.height, frame.data)?;
         check_pixels(width, height, self.params.max_pixels)?;
         let (uw, uh) = zoom::Zoom::output_size(width, height, self.params.zoom);
+        self.reserve_for(width, height, uw * uh)?;
         let pool = self.pool.get();
         pool.install(|| self.process_in_pool(data, width, height, uw, uh))?;
         Ok(&self.layers)
+    }
+
+    /// Grows the frame-sized buffers for a frame of `width × height` (`upscaled` pixels
+    /// after the zoom) with fallible reservations: a frame too large for the memory there
+    /// is becomes [`Error::OutOfMemory`] for that frame instead of an abort. Nothing
+    /// happens when the buffers are large enough already (every frame of a stream but the
+    /// first).
+    fn reserve_for(&mut self, width: usize, height: usize, upscaled: usize) -> Result<()> {
+        fn grow<T>(v: &mut Vec<T>, len: usize, width: usize, height: usize) -> Result<()> {
+            if v.capacity() >= len {
+                return Ok(());
+            }
+            v.try_reserve_exact(len - v.len())
+                .map_err(|_| Error::OutOfMemory {
+                    width,
+                    height,
+                    bytes: len.saturating_mul(std::mem::size_of::<T>()),
+                })
+        }
+        let pixels = width * height;
+        grow(
+            &mut self.luma,
+            pixels + simd::align_slack::<f64>(),
+            width,
+            height,
+        )?;
+        grow(
+            &mut self.zoomed,
+            upscaled + simd::align_slack::<f32>(),
+            width,
+            height,
+        )?;
+        grow(&mut self.layers.levels, upscaled, width, height)?;
+        grow(&mut self.layers.labels, upscaled, width, height)
     }
 
     fn process_in_pool(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{FrameSource, Next, SourceKind};
 use crate::error::{Error, Result};
-use crate::frame::read_image;
+use crate::frame::read_image_limited;
 
 /// File extensions read as frames (what the enabled `image` features and libjpeg decode).
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
@@ -86,12 +86,18 @@ pub fn wildcard(pattern: &str, name: &str) -> bool {
 enum Entry {
     Image(PathBuf),
     NotImage(PathBuf),
+    /// A FIFO, socket or device: reading it could block for ever.
+    NotRegular(PathBuf),
 }
 
 /// Frames from image files.
 #[derive(Debug)]
 pub struct ImageFiles {
     entries: Vec<Entry>,
+    /// Entries reported as skipped once: not tried (nor reported) again on later passes of a
+    /// looped replay.
+    failed: Vec<bool>,
+    max_pixels: usize,
     pos: usize,
     frame_index: u64,
     what: String,
@@ -112,7 +118,7 @@ impl ImageFiles {
                 path: path.to_path_buf(),
                 source,
             })?;
-            let mut files: Vec<(String, PathBuf)> = Vec::new();
+            let mut files: Vec<(String, PathBuf, bool)> = Vec::new();
             for e in rd {
                 let e = e.map_err(|source| Error::Io {
                     path: path.to_path_buf(),
@@ -126,14 +132,17 @@ impl ImageFiles {
                 if p.is_dir() {
                     continue;
                 }
+                let regular = std::fs::metadata(&p).is_ok_and(|m| m.is_file());
                 if pattern.is_some_and(|pat| !wildcard(pat, &name)) {
                     continue;
                 }
-                files.push((name, p));
+                files.push((name, p, regular));
             }
             files.sort_by(|a, b| natural_cmp(&a.0, &b.0));
-            for (_, p) in files {
-                entries.push(if has_image_extension(&p) {
+            for (_, p, regular) in files {
+                entries.push(if !regular {
+                    Entry::NotRegular(p)
+                } else if has_image_extension(&p) {
                     Entry::Image(p)
                 } else {
                     Entry::NotImage(p)
@@ -167,14 +176,33 @@ impl ImageFiles {
                     ),
                 });
             }
+            if !meta.is_file() {
+                return Err(Error::Io {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "not a regular file (a FIFO, socket or device); y4m streams can come \
+                         from a pipe: name it *.y4m, or use - for stdin",
+                    ),
+                });
+            }
             entries.push(Entry::Image(path.to_path_buf()));
         }
         Ok(Self {
+            failed: vec![false; entries.len()],
+            max_pixels: crate::pipeline::DEFAULT_MAX_PIXELS,
             entries,
             pos: 0,
             frame_index: 0,
             what: path.display().to_string(),
         })
+    }
+
+    /// Refuses images of more than `limit` pixels from their headers, before decoding
+    /// (default [`DEFAULT_MAX_PIXELS`](crate::pipeline::DEFAULT_MAX_PIXELS)).
+    pub fn with_max_pixels(mut self, limit: usize) -> Self {
+        self.max_pixels = limit;
+        self
     }
 
     /// Number of image files selected.
@@ -188,28 +216,44 @@ impl ImageFiles {
 
 impl FrameSource for ImageFiles {
     fn next(&mut self) -> Result<Next> {
-        let Some(entry) = self.entries.get(self.pos).cloned() else {
-            return Ok(Next::End);
-        };
-        self.pos += 1;
-        match entry {
-            Entry::NotImage(p) => Ok(Next::Skipped {
+        loop {
+            let Some(entry) = self.entries.get(self.pos).cloned() else {
+                return Ok(Next::End);
+            };
+            let at = self.pos;
+            self.pos += 1;
+            if self.failed[at] {
+                continue;
+            }
+            let skipped = |p: &Path, reason: String| Next::Skipped {
                 origin: p.display().to_string(),
-                reason: "not an image file".into(),
-            }),
-            Entry::Image(p) => match read_image(&p, self.frame_index) {
-                Ok(f) => {
-                    self.frame_index += 1;
-                    Ok(Next::Frame(f))
+                reason,
+            };
+            let next = match entry {
+                Entry::NotImage(p) => skipped(&p, "not an image file".into()),
+                Entry::NotRegular(p) => skipped(
+                    &p,
+                    "not a regular file (a FIFO, socket or device), not read".into(),
+                ),
+                Entry::Image(p) => {
+                    match read_image_limited(&p, self.frame_index, self.max_pixels) {
+                        Ok(f) => {
+                            self.frame_index += 1;
+                            return Ok(Next::Frame(f));
+                        }
+                        Err(e) => skipped(
+                            &p,
+                            match e {
+                                Error::Image { source, .. } => source.to_string(),
+                                Error::Io { source, .. } => source.to_string(),
+                                other => other.to_string(),
+                            },
+                        ),
+                    }
                 }
-                Err(e) => Ok(Next::Skipped {
-                    origin: p.display().to_string(),
-                    reason: match e {
-                        Error::Image { source, .. } => source.to_string(),
-                        other => other.to_string(),
-                    },
-                }),
-            },
+            };
+            self.failed[at] = true;
+            return Ok(next);
         }
     }
 

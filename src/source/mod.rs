@@ -4,6 +4,7 @@
 pub mod camera;
 pub mod demo;
 pub mod files;
+pub mod pollread;
 pub mod raw;
 pub mod rawdir;
 pub mod y4m;
@@ -81,4 +82,9 @@ pub trait FrameSource {
     }
     /// A short description for messages.
     fn describe(&self) -> String;
+    /// The stream's stop flag: a source that can block in a read (stdin, a pipe) checks it
+    /// while it waits, so that a stop request ends the wait. Called once the stream runs.
+    fn watch_stop(&mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        drop(stop);
+    }
 }

@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
+use super::pollread::{PollReader, StopFlags};
 use super::yuv::{block_to_rgb, Bt601, BLOCK};
 use super::{FrameSource, Next, SourceKind};
 use crate::error::{Error, Result};
@@ -220,6 +221,10 @@ pub struct Y4mSource {
     frame_count: Option<u64>,
     reopen: Option<std::path::PathBuf>,
     max_pixels: usize,
+    /// Stop flags a pipe's reads watch.
+    stops: StopFlags,
+    /// The clamped frame rate was reported.
+    rate_said: bool,
 }
 
 impl std::fmt::Debug for Y4mSource {
@@ -231,25 +236,70 @@ impl std::fmt::Debug for Y4mSource {
     }
 }
 
-fn read_line(r: &mut dyn BufRead, limit: usize) -> std::io::Result<Option<String>> {
-    let mut buf = Vec::new();
-    let n = r.take(limit as u64).read_until(b'\n', &mut buf)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-    }
-    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+/// Longest header or `FRAME` line accepted, newline included. ffmpeg writes lines of about
+/// 80 bytes; parameters beyond this are refused rather than read as pixels.
+pub const MAX_LINE: usize = 64 << 10;
+
+/// A line of the stream, or why there is none.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// A whole line (without its newline).
+    Whole(String),
+    /// The stream ended before any byte.
+    End,
+    /// The stream ended inside a line (these bytes, no newline).
+    Cut(String),
+    /// No newline within [`MAX_LINE`] bytes.
+    TooLong,
 }
+
+fn read_line(r: &mut dyn BufRead) -> std::io::Result<Line> {
+    let mut buf = Vec::new();
+    let n = r.take(MAX_LINE as u64).read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(Line::End);
+    }
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match buf.last() {
+        Some(b'\n') => Ok(Line::Whole(text(&buf[..buf.len() - 1]))),
+        _ if n >= MAX_LINE => Ok(Line::TooLong),
+        _ => Ok(Line::Cut(text(&buf))),
+    }
+}
+
+/// A short, escaped excerpt of a line for a message.
+fn excerpt(line: &str) -> String {
+    format!("{:?}", line.chars().take(16).collect::<String>())
+}
+
+/// Frame rates paced as given; a header's rate outside is clamped (and said).
+pub const FPS_RANGE: (f64, f64) = (0.1, 1000.0);
 
 impl Y4mSource {
     /// Reads the header of a stream.
     pub fn new(reader: Box<dyn BufRead + Send>, what: &str) -> Result<Self> {
+        Self::with_stops(reader, what, StopFlags::default())
+    }
+
+    fn with_stops(reader: Box<dyn BufRead + Send>, what: &str, stops: StopFlags) -> Result<Self> {
         let mut reader = reader;
-        let line = read_line(&mut *reader, 4096)
+        let line = match read_line(&mut *reader)
             .map_err(|e| Error::Y4m(format!("{what}: cannot read header: {e}")))?
-            .ok_or_else(|| Error::Y4m(format!("{what}: empty stream (no header)")))?;
+        {
+            Line::Whole(l) => l,
+            Line::End => return Err(Error::Y4m(format!("{what}: empty stream (no header)"))),
+            Line::Cut(l) => {
+                return Err(Error::Y4m(format!(
+                    "{what}: the stream ends inside its header {} (no newline)",
+                    excerpt(&l)
+                )))
+            }
+            Line::TooLong => {
+                return Err(Error::Y4m(format!(
+                    "{what}: header line too long (no newline within {MAX_LINE} bytes)"
+                )))
+            }
+        };
         let header = Header::parse(&line).map_err(|e| match e {
             Error::Y4m(m) => Error::Y4m(format!("{what}: {m}")),
             other => other,
@@ -264,6 +314,8 @@ impl Y4mSource {
             frame_count: None,
             reopen: None,
             max_pixels: crate::pipeline::DEFAULT_MAX_PIXELS,
+            stops,
+            rate_said: false,
         })
     }
 
@@ -282,12 +334,29 @@ impl Y4mSource {
         crate::pipeline::check_pixels(self.header.width, self.header.height, self.max_pixels)
     }
 
-    /// Opens a `.y4m` file (its frame count is known from its size).
+    /// Opens a `.y4m` file (its frame count is known from its size), or a named pipe
+    /// (read without blocking a stop request).
     pub fn open(path: &std::path::Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        Self::open_watching(path, StopFlags::default())
+    }
+
+    /// [`Y4mSource::open`], with stop flags a pipe's reads watch from the start (the
+    /// header is read before the stream's own flag exists).
+    pub fn open_watching(path: &std::path::Path, stops: StopFlags) -> Result<Self> {
+        let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let regular = std::fs::metadata(path).map_err(io)?.is_file();
+        if !regular {
+            let reader = PollReader::open(path, stops.clone()).map_err(io)?;
+            return Self::with_stops(
+                Box::new(BufReader::with_capacity(1 << 20, reader)),
+                &path.display().to_string(),
+                stops,
+            );
+        }
+        let file = std::fs::File::open(path).map_err(io)?;
         let size = file.metadata().map(|m| m.len()).ok();
         let mut s = Self::new(
             Box::new(BufReader::with_capacity(1 << 20, file)),
@@ -302,11 +371,15 @@ impl Y4mSource {
         Ok(s)
     }
 
-    /// Reads a stream from standard input.
-    pub fn stdin() -> Result<Self> {
-        Self::new(
-            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
+    /// Reads a stream from standard input; its reads watch `stops` (and the stream's own
+    /// stop flag once it runs), so a stdin that stays open but sends nothing does not hold
+    /// up a stop request.
+    pub fn stdin(stops: StopFlags) -> Result<Self> {
+        let reader = PollReader::stdin(stops.clone());
+        Self::with_stops(
+            Box::new(BufReader::with_capacity(1 << 20, reader)),
             "stdin",
+            stops,
         )
     }
 
@@ -314,25 +387,61 @@ impl Y4mSource {
     pub fn header(&self) -> &Header {
         &self.header
     }
+
+    /// The header's frame rate, clamped to [`FPS_RANGE`].
+    fn clamped_fps(&self) -> Option<f64> {
+        self.header.fps.map(|f| f.clamp(FPS_RANGE.0, FPS_RANGE.1))
+    }
 }
 
 impl FrameSource for Y4mSource {
     fn next(&mut self) -> Result<Next> {
-        let line = read_line(&mut *self.reader, 4096).map_err(|e| {
+        if !self.rate_said {
+            self.rate_said = true;
+            if let Some(f) = self
+                .header
+                .fps
+                .filter(|&f| f != self.clamped_fps().unwrap_or(f))
+            {
+                return Ok(Next::Notice(format!(
+                    "{}: the header's frame rate {f} is outside {} to {} frames/s: paced at {} (--fps N or --fast to choose)",
+                    self.what,
+                    FPS_RANGE.0,
+                    FPS_RANGE.1,
+                    self.clamped_fps().unwrap_or(f)
+                )));
+            }
+        }
+        let line = read_line(&mut *self.reader).map_err(|e| {
             Error::Y4m(format!(
                 "{}: read error before frame {}: {e}",
                 self.what, self.index
             ))
         })?;
-        let Some(line) = line else {
-            return Ok(Next::End);
+        let line = match line {
+            Line::Whole(l) => l,
+            Line::End => return Ok(Next::End),
+            Line::Cut(l) => {
+                return Err(Error::Y4m(format!(
+                    "{}: truncated: the stream ends inside frame {}'s marker line {}",
+                    self.what,
+                    self.index,
+                    excerpt(&l)
+                )))
+            }
+            Line::TooLong => {
+                return Err(Error::Y4m(format!(
+                    "{}: frame {}: line too long (no newline within {MAX_LINE} bytes)",
+                    self.what, self.index
+                )))
+            }
         };
-        if !line.starts_with("FRAME") {
+        if line != "FRAME" && !line.starts_with("FRAME ") {
             return Err(Error::Y4m(format!(
-                "{}: frame {}: expected FRAME marker, found {:?}",
+                "{}: frame {}: expected FRAME marker, found {}",
                 self.what,
                 self.index,
-                line.chars().take(16).collect::<String>()
+                excerpt(&line)
             )));
         }
         self.check_size()?;
@@ -375,7 +484,11 @@ impl FrameSource for Y4mSource {
     }
 
     fn fps(&self) -> Option<f64> {
-        self.header.fps
+        self.clamped_fps()
+    }
+
+    fn watch_stop(&mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.stops.add(stop);
     }
 
     fn len_hint(&self) -> Option<u64> {
@@ -386,7 +499,8 @@ impl FrameSource for Y4mSource {
         let Some(path) = self.reopen.clone() else {
             return Ok(false);
         };
-        let fresh = Self::open(&path)?.with_max_pixels(self.max_pixels)?;
+        let fresh =
+            Self::open_watching(&path, self.stops.clone())?.with_max_pixels(self.max_pixels)?;
         self.reader = fresh.reader;
         self.index = 0;
         Ok(true)

@@ -136,7 +136,7 @@ pub fn run_window<W: std::io::Write>(
     .map_err(win_err)?;
     window.set_target_fps(opts.max_fps);
     let mut canvas = Canvas::default();
-    let mut recorded = 0u64;
+    let mut recorder: Option<Recorder> = None;
     let mut ended = false;
     loop {
         if !window.is_open() {
@@ -163,31 +163,50 @@ pub fn run_window<W: std::io::Write>(
                                     eprintln!("{msg}");
                                     state.say(msg);
                                 }
-                                Err(e) => state.say(format!("snapshot failed: {e}")),
+                                Err(e) => {
+                                    let msg = format!("snapshot failed: {e}");
+                                    eprintln!("{msg}");
+                                    state.say(msg);
+                                }
                             }
                         }
                     }
                     Action::ToggleRecording => {
-                        state.recording = !state.recording;
-                        let msg = if state.recording {
-                            match crate::output::ensure_dir(&opts.record_dir) {
-                                Ok(()) => format!("recording into {}", opts.record_dir.display()),
-                                Err(e) => {
-                                    state.recording = false;
-                                    format!("cannot record: {e}")
+                        let msg = match recorder.take() {
+                            Some(r) => {
+                                let (n, failed) = r.finish();
+                                match failed {
+                                    Some(e) => format!("recording stopped after {n}: {e}"),
+                                    None => format!(
+                                        "recording stopped: {n} in {}",
+                                        opts.record_dir.display()
+                                    ),
                                 }
                             }
-                        } else {
-                            format!(
-                                "recording stopped: {recorded} frames in {}",
-                                opts.record_dir.display()
-                            )
+                            None => match Recorder::start(&opts.record_dir) {
+                                Ok(r) => {
+                                    recorder = Some(r);
+                                    format!("recording into {}", opts.record_dir.display())
+                                }
+                                Err(e) => format!("cannot record: {e}"),
+                            },
                         };
+                        state.recording = recorder.is_some();
                         eprintln!("{msg}");
                         state.say(msg);
                     }
                 }
             }
+        }
+        // a recording whose writes fail (a full disk) stops; the session goes on
+        if recorder.as_ref().is_some_and(Recorder::failed) {
+            if let Some(r) = recorder.take() {
+                let (n, e) = r.finish();
+                let msg = format!("recording stopped after {n}: {}", e.unwrap_or_default());
+                eprintln!("{msg}");
+                state.say(msg);
+            }
+            state.recording = false;
         }
         // take new results unless paused (a step takes one)
         if !ended && (!state.paused || state.step) {
@@ -197,15 +216,8 @@ pub fn run_window<W: std::io::Write>(
                         if let Some(s) = sink.as_deref_mut() {
                             s.write(&p, &rt.stats)?;
                         }
-                        if state.recording {
-                            let path = opts.record_dir.join(format!("frame_{recorded:05}.png"));
-                            crate::output::write_rgb_png(
-                                &path,
-                                p.frame_width,
-                                p.frame_height,
-                                &p.rgb,
-                            )?;
-                            recorded += 1;
+                        if let Some(r) = recorder.as_mut() {
+                            r.record(&p);
                         }
                         state.on_frame(&p, opts.layer);
                         last_arrival = Instant::now();
@@ -309,5 +321,94 @@ pub fn run_window<W: std::io::Write>(
         window
             .update_with_buffer(&canvas.pixels, layout.width, layout.height)
             .map_err(win_err)?;
+    }
+}
+
+/// Writes the source frames of a recording (`r`) as `frame_NNNNN.png` on a thread of its
+/// own: encoding and syncing a PNG per frame on the window's thread made it miss key
+/// presses. Frames go over a short queue (a frame is dropped, and counted, when the disk
+/// falls behind); buffers come back for reuse. A failed write stops the recording.
+struct Recorder {
+    frames: Option<crossbeam_channel::Sender<(usize, usize, Vec<u8>)>>,
+    spare: crossbeam_channel::Receiver<Vec<u8>>,
+    thread: Option<std::thread::JoinHandle<(u64, Option<String>)>>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Frames not queued because the writer was behind.
+    dropped: u64,
+}
+
+impl Recorder {
+    fn start(dir: &std::path::Path) -> Result<Self> {
+        crate::output::ensure_dir(dir)?;
+        let (tx, rx) = crossbeam_channel::bounded::<(usize, usize, Vec<u8>)>(4);
+        let (spare_tx, spare) = crossbeam_channel::bounded::<Vec<u8>>(4);
+        let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = failed.clone();
+        let dir = dir.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("layercam-recorder".into())
+            .spawn(move || {
+                let mut n = 0u64;
+                for (w, h, rgb) in rx {
+                    let path = dir.join(format!("frame_{n:05}.png"));
+                    if let Err(e) = crate::output::write_rgb_png(&path, w, h, &rgb) {
+                        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return (n, Some(e.to_string()));
+                    }
+                    n += 1;
+                    let _ = spare_tx.try_send(rgb);
+                }
+                (n, None)
+            })
+            .map_err(|e| Error::Window(format!("cannot start the recorder: {e}")))?;
+        Ok(Self {
+            frames: Some(tx),
+            spare,
+            thread: Some(thread),
+            failed,
+            dropped: 0,
+        })
+    }
+
+    /// Queues a frame's source pixels.
+    fn record(&mut self, p: &Processed) {
+        let mut buf = self.spare.try_recv().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(&p.rgb);
+        if let Some(tx) = &self.frames {
+            if tx.try_send((p.frame_width, p.frame_height, buf)).is_err() {
+                self.dropped += 1;
+            }
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Ends the recording: the queued frames are written, the thread joined. Returns the
+    /// frames written and the write error that stopped it, if any.
+    /// `("N frames", error)`.
+    fn finish(mut self) -> (String, Option<String>) {
+        self.frames = None;
+        let (n, e) = match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => (0, Some("the recorder failed".into())),
+            None => (0, None),
+        };
+        let dropped = match self.dropped {
+            0 => String::new(),
+            d => format!(" ({d} more not written: the disk was behind)"),
+        };
+        (format!("{n} frames{dropped}"), e)
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.frames = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
