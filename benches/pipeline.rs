@@ -35,6 +35,30 @@ fn whole(c: &mut Criterion) {
     g.finish();
 }
 
+/// Per-frame (seed-exact) and stable mode on the same 1280×720 frame, side by side in one
+/// group, for the cost of stable mode.
+fn stable(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stable");
+    g.sample_size(30);
+    let (w, h) = (1280, 720);
+    let rgb = common::poster_frame(w, h);
+    for stable in [false, true] {
+        let mut p = Pipeline::new(Params {
+            stable,
+            ..Params::default()
+        })
+        .unwrap();
+        let id = if stable { "stable" } else { "per-frame" };
+        g.bench_function(BenchmarkId::new(id, format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                let l = p.process(RgbView::new(w, h, &rgb).unwrap()).unwrap();
+                std::hint::black_box(l.counts.len())
+            })
+        });
+    }
+    g.finish();
+}
+
 fn with_features(c: &mut Criterion) {
     let mut g = c.benchmark_group("layers+features");
     g.sample_size(20);
@@ -172,5 +196,5 @@ fn capture(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, whole, with_features, stages, capture);
+criterion_group!(benches, whole, with_features, stable, stages, capture);
 criterion_main!(benches);

@@ -1,5 +1,6 @@
 //! One 1280x720 frame through a one-thread pipeline, three times (for instruction counts:
-//! `valgrind --tool=callgrind target/release/examples/oneframe [--features] [--poster]`).
+//! `valgrind --tool=callgrind target/release/examples/oneframe [--features] [--poster]
+//! [--stable]`).
 mod common;
 
 use layercam::{Params, Pipeline, RgbView};
@@ -13,9 +14,11 @@ fn main() {
         common::synthetic_frame(w, h)
     };
     let features = std::env::args().any(|a| a == "--features");
+    let stable = std::env::args().any(|a| a == "--stable");
     let mut p = Pipeline::new(Params {
         threads: 1,
         features,
+        stable,
         ..Params::default()
     })
     .unwrap();

@@ -11,60 +11,10 @@
 
 use std::path::{Path, PathBuf};
 
+use common::{score, Counts};
 use layercam::{read_image, Params, Pipeline};
 
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    tp: u64,
-    fp: u64,
-    fn_: u64,
-}
-
-impl Counts {
-    fn add(&mut self, o: Counts) {
-        self.tp += o.tp;
-        self.fp += o.fp;
-        self.fn_ += o.fn_;
-    }
-    fn precision(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fp).max(1) as f64
-    }
-    fn recall(&self) -> f64 {
-        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
-    }
-    fn f1(&self) -> f64 {
-        let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
-    }
-}
-
-/// Compares an upscaled (×2) predicate against a source-resolution truth mask.
-fn score(w: usize, h: usize, truth: &[u8], hit: impl Fn(usize) -> bool) -> Counts {
-    let uw = 2 * w;
-    let mut c = Counts::default();
-    for y in 0..h {
-        for x in 0..w {
-            let i = 2 * y * uw + 2 * x;
-            let n = [i, i + 1, i + uw, i + uw + 1]
-                .iter()
-                .filter(|&&j| hit(j))
-                .count();
-            let pred = n >= 2;
-            let t = truth[y * w + x] > 127;
-            match (pred, t) {
-                (true, true) => c.tp += 1,
-                (true, false) => c.fp += 1,
-                (false, true) => c.fn_ += 1,
-                _ => {}
-            }
-        }
-    }
-    c
-}
+mod common;
 
 fn evaluate(p: &mut Pipeline, image: &Path, mask: &Path) -> (Counts, Counts) {
     let frame = read_image(image, 0).expect("frame");
@@ -72,9 +22,9 @@ fn evaluate(p: &mut Pipeline, image: &Path, mask: &Path) -> (Counts, Counts) {
     let (w, h) = (frame.width, frame.height);
     p.process(frame.view()).expect("layers");
     let l = p.layers();
-    let feats = score(w, h, &truth, |i| p.features().mask()[i] != 0);
+    let feats = score(w, h, 2, &truth, |i| p.features().mask()[i] != 0);
     let best = (0..l.len())
-        .map(|k| score(w, h, &truth, |i| l.labels[i] as usize == k))
+        .map(|k| score(w, h, 2, &truth, |i| l.labels[i] as usize == k))
         .max_by(|a, b| a.f1().total_cmp(&b.f1()))
         .unwrap_or_default();
     (feats, best)

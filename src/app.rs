@@ -466,6 +466,7 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                     cfg.params.bandwidth_tolerance,
                     cfg.params.features,
                 );
+                state.stable = cfg.params.stable;
                 let opts = ViewerOptions {
                     scale: s.scale,
                     layer: s.layer.map(|l| l as usize),
@@ -525,7 +526,9 @@ fn stream_config(s: &StreamArgs, policy: Policy, pacing: Pacing) -> RuntimeConfi
 /// `layercam live`.
 pub fn live(args: &LiveArgs) -> Result<i32> {
     let opener = camera_opener(&args.camera)?;
-    let cfg = stream_config(&args.stream, Policy::LatestWins, Pacing::Fast);
+    let mut cfg = stream_config(&args.stream, Policy::LatestWins, Pacing::Fast);
+    // a camera's layers are stable unless asked otherwise
+    cfg.params.stable = args.stream.method.stable.unwrap_or(true);
     run_stream(opener, cfg, &args.stream)
 }
 
@@ -585,7 +588,8 @@ pub fn default_run(s: &StreamArgs) -> Result<i32> {
             fps: None,
             exit_on_camera_loss: false,
         })?;
-        let cfg = stream_config(s, Policy::LatestWins, Pacing::Fast);
+        let mut cfg = stream_config(s, Policy::LatestWins, Pacing::Fast);
+        cfg.params.stable = s.method.stable.unwrap_or(true);
         return run_stream(opener, cfg, s);
     }
     eprintln!("No camera found: replaying the bundled demo sequence (layercam replay PATH plays your own frames)");

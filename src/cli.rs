@@ -70,6 +70,11 @@ pub struct MethodArgs {
     /// decoding.
     #[arg(long, default_value_t = DEFAULT_MAX_PIXELS, value_parser = parse_max_pixels)]
     pub max_pixels: usize,
+    /// Stable layers on video: layers from the recent frames of a scene, reset at a scene
+    /// change (default: on in `live`, off elsewhere: seed-exact per frame). `--stable=false`
+    /// turns it off.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub stable: Option<bool>,
     /// Threads of the layering pipeline (0 = one per core, up to 64).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=64))]
     pub threads: u8,
@@ -87,6 +92,7 @@ impl MethodArgs {
             max_pixels: self.max_pixels,
             features: self.features,
             threads: self.threads as usize,
+            stable: self.stable.unwrap_or(false),
         }
     }
 }

@@ -38,6 +38,10 @@ pub struct LayerRecord {
     /// Text features (with `--features`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<crate::features::FeatureCounts>,
+    /// With `--stable`: `carried` (same bounds as the previous frame), `updated` or `reset`
+    /// (a scene change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stability: Option<crate::pipeline::stable::Stability>,
 }
 
 impl LayerRecord {
@@ -57,6 +61,7 @@ impl LayerRecord {
             peaks: l.peaks.clone(),
             layers: l.infos().collect(),
             features: None,
+            stability: l.stability,
         }
     }
 

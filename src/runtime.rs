@@ -162,6 +162,8 @@ pub enum Control {
     SetTolerance(f64),
     /// Switch the text-feature stage on or off.
     SetFeatures(bool),
+    /// Switch stable layers on or off (off: seed-exact per frame).
+    SetStable(bool),
 }
 
 /// One processed frame, as delivered to the caller.
@@ -540,6 +542,7 @@ fn worker_frames(
                 Control::SetFactor(f) => p.factor = f,
                 Control::SetTolerance(t) => p.bandwidth_tolerance = t,
                 Control::SetFeatures(on) => p.features = on,
+                Control::SetStable(on) => p.stable = on,
             }
             pipeline.set_params(p)?;
         }

@@ -51,13 +51,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_per_frame(features: bool, threads: usize) -> u64 {
+fn allocations_per_frame(features: bool, threads: usize, stable: bool) -> u64 {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let a = read_image(&root.join("fixtures/poster_00.png"), 0).unwrap();
     let b = read_image(&root.join("fixtures/demo/demo_03.jpg"), 1).unwrap();
     let mut p = Pipeline::new(Params {
         features,
         threads,
+        stable,
         ..Params::default()
     })
     .unwrap();
@@ -81,11 +82,16 @@ fn allocations_per_frame(features: bool, threads: usize) -> u64 {
 #[test]
 fn steady_state_frames_allocate_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for (features, threads) in [(false, 1), (false, 2), (true, 2)] {
-        let n = allocations_per_frame(features, threads);
+    for (features, threads, stable) in [
+        (false, 1, false),
+        (false, 2, false),
+        (true, 2, false),
+        (true, 2, true),
+    ] {
+        let n = allocations_per_frame(features, threads, stable);
         assert_eq!(
             n, 0,
-            "{n} allocations in 10 frames (features {features}, threads {threads})"
+            "{n} allocations in 10 frames (features {features}, threads {threads}, stable {stable})"
         );
     }
 }

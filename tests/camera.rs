@@ -515,6 +515,9 @@ fn live_json_from_a_camera_delivering_padded_mjpeg() {
         err.contains("'Scripted Cam'") && err.contains("MJPG 640x480@30"),
         "{err}"
     );
+    // a camera's layers are stable by default
+    assert_eq!(lines[0]["stability"], "reset", "{}", lines[0]);
+    assert!(lines[1]["stability"].is_string(), "{}", lines[1]);
     // cameras lists it, with the mode it would use
     let out = with_script(&s).arg("cameras").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

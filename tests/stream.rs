@@ -693,3 +693,41 @@ fn without_a_camera_the_commands_say_so() {
     assert_eq!(code, 1);
     assert!(err.contains("no camera found"), "{err}");
 }
+
+#[test]
+fn stable_mode_says_how_each_frames_layers_came_about() {
+    let dir = fixture("demo");
+    let (code, lines, err) = run(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--fast",
+        "--headless",
+        "--json",
+        "--stable",
+        "--max-frames",
+        "6",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (frames, _) = split_summary(lines);
+    assert_eq!(frames[0]["stability"], "reset");
+    for f in &frames[1..] {
+        let s = f["stability"].as_str().unwrap();
+        assert!(["carried", "updated", "reset"].contains(&s), "{s}");
+    }
+    // off by default in replay (seed-exact), and with --stable=false
+    for extra in [None, Some("--stable=false")] {
+        let mut args = vec![
+            "replay",
+            dir.to_str().unwrap(),
+            "--fast",
+            "--headless",
+            "--json",
+        ];
+        args.extend(["--max-frames", "2"]);
+        args.extend(extra);
+        let (code, lines, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        let (frames, _) = split_summary(lines);
+        assert!(frames[0].get("stability").is_none(), "{}", frames[0]);
+    }
+}

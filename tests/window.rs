@@ -342,3 +342,52 @@ fn failed_writes_stop_the_recording_not_the_viewer() {
     assert!(err.contains("snapshot failed"), "{err}");
     assert!(err.contains("recording stopped after"), "{err}");
 }
+
+#[test]
+fn t_toggles_stable_layers() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_layercam"))
+        .args([
+            "replay",
+            fixture("demo").to_str().unwrap(),
+            "--loop",
+            "--window",
+            "--json",
+        ])
+        .stdout(out.reopen().unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let wid = loop {
+        let w = xdotool(&["search", "--name", "^layercam"]);
+        if let Some(w) = w.lines().next().filter(|w| !w.is_empty()) {
+            break w.to_string();
+        }
+        assert!(t.elapsed() < Duration::from_secs(15), "no window");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut v = Viewer { child, wid };
+    std::thread::sleep(Duration::from_millis(700));
+    v.key("t");
+    std::thread::sleep(Duration::from_millis(700));
+    let (code, err, _) = v.quit_with("q");
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(out.path()).unwrap();
+    let frames: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v.get("frame").is_some())
+        .collect();
+    // per-frame (seed-exact) first, stable after t
+    assert!(frames[0].get("stability").is_none(), "{}", frames[0]);
+    assert!(
+        frames.last().unwrap()["stability"].is_string(),
+        "{}",
+        frames.last().unwrap()
+    );
+}

@@ -3,6 +3,7 @@
 
 /// `fixtures/poster_02.png` (a still of ../shared/data) resized to `w × h` (RGB8), the
 /// benches' frame.
+#[allow(dead_code)]
 pub fn poster_frame(w: usize, h: usize) -> Vec<u8> {
     let src = layercam::read_image(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/poster_02.png"),
@@ -26,4 +27,62 @@ pub fn synthetic_frame(w: usize, h: usize) -> Vec<u8> {
     (0..w * h * 3)
         .map(|i| (((i / 3) % w * 255 / w) ^ ((i / 3 / w) * 7 % 64) ^ (i % 3 * 40)) as u8)
         .collect()
+}
+
+/// Pixel counts of a mask against the truth.
+#[allow(dead_code)]
+#[derive(Default, Clone, Copy)]
+pub struct Counts {
+    pub tp: u64,
+    pub fp: u64,
+    pub fn_: u64,
+}
+
+#[allow(dead_code)]
+impl Counts {
+    pub fn add(&mut self, o: Counts) {
+        self.tp += o.tp;
+        self.fp += o.fp;
+        self.fn_ += o.fn_;
+    }
+    pub fn precision(&self) -> f64 {
+        self.tp as f64 / (self.tp + self.fp).max(1) as f64
+    }
+    pub fn recall(&self) -> f64 {
+        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
+    }
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+}
+
+/// Compares a predicate on the label map (upscaled `z` times) against a source-resolution
+/// truth mask (a source pixel is predicted when at least half of its `z × z` upscaled
+/// pixels are).
+#[allow(dead_code)]
+pub fn score(w: usize, h: usize, z: usize, truth: &[u8], hit: impl Fn(usize) -> bool) -> Counts {
+    let uw = z * w;
+    let mut c = Counts::default();
+    for y in 0..h {
+        for x in 0..w {
+            let i = z * y * uw + z * x;
+            let n = (0..z * z)
+                .filter(|&k| hit(i + (k / z) * uw + k % z))
+                .count();
+            let pred = 2 * n >= z * z;
+            let t = truth[y * w + x] > 127;
+            match (pred, t) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, true) => c.fn_ += 1,
+                _ => {}
+            }
+        }
+    }
+    c
 }

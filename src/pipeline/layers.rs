@@ -77,6 +77,8 @@ pub struct Layers {
     pub labels: Vec<u8>,
     /// Level → layer lookup table.
     pub lut: [u8; LEVELS],
+    /// In stable mode, how this frame's layers came about; `None` per frame (seed-exact).
+    pub stability: Option<super::stable::Stability>,
 }
 
 impl Default for Layers {
@@ -99,6 +101,7 @@ impl Default for Layers {
             levels: Vec::new(),
             labels: Vec::new(),
             lut: [0; LEVELS],
+            stability: None,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod layers;
 pub mod levels;
 pub mod luma;
 pub(crate) mod simd;
+pub mod stable;
 pub mod zoom;
 
 use std::time::Instant;
@@ -66,6 +67,9 @@ pub struct Params {
     pub features: bool,
     /// Threads of the pipeline's pool (0 = one per core).
     pub threads: usize,
+    /// Stable layers on video ([`stable`]): layers from the recent frames of the scene, not
+    /// from each frame alone (off: seed-exact per frame).
+    pub stable: bool,
 }
 
 impl Default for Params {
@@ -79,6 +83,7 @@ impl Default for Params {
             max_pixels: DEFAULT_MAX_PIXELS,
             features: false,
             threads: 0,
+            stable: false,
         }
     }
 }
@@ -231,6 +236,7 @@ pub struct Pipeline {
     bandwidth: density::BandwidthCache,
     layers: Layers,
     features: features::TextFeatures,
+    stable: stable::StableLayers,
     timings: StageTimings,
 }
 
@@ -251,6 +257,7 @@ impl Pipeline {
             bandwidth: density::BandwidthCache::default(),
             layers: Layers::default(),
             features: features::TextFeatures::default(),
+            stable: stable::StableLayers::default(),
             timings: StageTimings::default(),
         })
     }
@@ -273,6 +280,10 @@ impl Pipeline {
     /// unchanged (the cache checks the factor itself). The thread count stays as built.
     pub fn set_params(&mut self, params: Params) -> Result<()> {
         params.validate()?;
+        if params.stable && !self.params.stable {
+            // switched on: the first frame starts a scene of its own
+            self.stable.reset();
+        }
         self.params = Params {
             threads: self.params.threads,
             ..params
@@ -283,6 +294,7 @@ impl Pipeline {
     /// Forgets the cached bandwidth (the next frame computes its own).
     pub fn reset_bandwidth(&mut self) {
         self.bandwidth.clear();
+        self.stable.reset();
     }
 
     /// Result of the last processed frame.
@@ -422,6 +434,25 @@ impl Pipeline {
         levels::quantise_histogram(zoomed, lo, hi, &mut l.levels, &mut l.histogram);
         let t3 = Instant::now();
 
+        if self.params.stable {
+            let (sigma, h, state) = self.stable.step(
+                &l.histogram,
+                self.params.factor,
+                self.params.convention,
+                &mut l.density,
+                &mut l.minima,
+            );
+            l.sigma = sigma;
+            l.bandwidth = h;
+            l.bandwidth_reused = false;
+            l.stability = Some(state);
+            let t4 = Instant::now();
+            l.maxima.clear();
+            extrema::bounds_and_peaks(&l.density, &l.minima, &[], &mut l.bounds, &mut l.peaks);
+            l.maxima.extend_from_slice(&l.peaks);
+            return self.finish_frame(n, [t0, t1, t2, t3, t4]);
+        }
+        l.stability = None;
         l.sigma = density::sigma_from_histogram(&l.histogram);
         let (h, reused) = self.bandwidth.bandwidth(
             l.sigma,
@@ -447,6 +478,12 @@ impl Pipeline {
             &mut l.bounds,
             &mut l.peaks,
         );
+        self.finish_frame(n, [t0, t1, t2, t3, t4])
+    }
+
+    /// Labels, counts and features from the bounds; the stage timings.
+    fn finish_frame(&mut self, n: usize, [t0, t1, t2, t3, t4]: [Instant; 5]) -> Result<()> {
+        let l = &mut self.layers;
         layers::layer_lut(&l.bounds, &mut l.lut);
         layers::layer_counts(&l.histogram, &l.bounds, &mut l.counts);
         l.labels.resize(n, 0);

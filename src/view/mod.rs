@@ -39,6 +39,8 @@ pub enum Key {
     B,
     /// Toggle text features.
     F,
+    /// Toggle stable layers.
+    T,
     /// Help overlay.
     H,
     /// Quit.
@@ -77,6 +79,7 @@ pub const HELP: &[&str] = &[
     "+ / -      smoothing factor up / down",
     "b          bandwidth cache on / off",
     "f          text features on / off",
+    "t          stable layers on / off (per-frame: seed-exact)",
     "h          this help",
     "Esc / q    quit",
 ];
@@ -106,6 +109,8 @@ pub struct ViewerState {
     pub cache: bool,
     /// Text features on.
     pub features: bool,
+    /// Stable layers on.
+    pub stable: bool,
     /// Recording source frames.
     pub recording: bool,
     /// A transient message and when it was set.
@@ -127,6 +132,7 @@ impl ViewerState {
             tolerance: if tolerance > 0.0 { tolerance } else { 0.05 },
             cache: tolerance > 0.0,
             features,
+            stable: false,
             recording: false,
             message: None,
         }
@@ -241,6 +247,15 @@ impl ViewerState {
                     "text features off"
                 });
                 return vec![Action::Control(Control::SetFeatures(self.features))];
+            }
+            Key::T => {
+                self.stable = !self.stable;
+                self.say(if self.stable {
+                    "stable layers on"
+                } else {
+                    "stable layers off (seed-exact every frame)"
+                });
+                return vec![Action::Control(Control::SetStable(self.stable))];
             }
             Key::H => self.help = !self.help,
         }

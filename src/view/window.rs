@@ -68,6 +68,7 @@ fn map_keys(w: &Window) -> Vec<Key> {
                 MKey::Minus | MKey::NumPadMinus => Key::Minus,
                 MKey::B => Key::B,
                 MKey::F => Key::F,
+                MKey::T => Key::T,
                 MKey::H => Key::H,
                 MKey::Escape => Key::Escape,
                 MKey::Q => Key::Q,
@@ -276,11 +277,15 @@ pub fn run_window<W: std::io::Write>(
                 p.timings.total, p.latency_ms
             ),
             format!(
-                "factor {:.2}  h {:.2}{}  cache {}{}",
+                "factor {:.2}  h {:.2}{}  cache {}  {}{}",
                 state.factor,
                 l.bandwidth,
                 if l.bandwidth_reused { " (reused)" } else { "" },
                 if state.cache { "on" } else { "off" },
+                match l.stability {
+                    Some(s) => format!("stable ({})", s.name()),
+                    None => "per-frame".to_string(),
+                },
                 if state.recording { "  REC" } else { "" }
             ),
         ];
