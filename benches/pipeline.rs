@@ -59,6 +59,34 @@ fn stable(c: &mut Criterion) {
     g.finish();
 }
 
+/// Layers and features, then the seed's text lines on top, on the same 1280×720 frame: the
+/// cost of the lines stage.
+fn lines(c: &mut Criterion) {
+    use layercam::pipeline::lines::LinesMode;
+    let mut g = c.benchmark_group("lines");
+    g.sample_size(20);
+    let (w, h) = (1280, 720);
+    let rgb = common::poster_frame(w, h);
+    for (id, lines) in [
+        ("features", LinesMode::Off),
+        ("features+seed", LinesMode::Seed),
+    ] {
+        let mut p = Pipeline::new(Params {
+            features: true,
+            lines,
+            ..Params::default()
+        })
+        .unwrap();
+        g.bench_function(BenchmarkId::new(id, format!("{w}x{h}")), |b| {
+            b.iter(|| {
+                p.process(RgbView::new(w, h, &rgb).unwrap()).unwrap();
+                std::hint::black_box(p.lines().len())
+            })
+        });
+    }
+    g.finish();
+}
+
 fn with_features(c: &mut Criterion) {
     let mut g = c.benchmark_group("layers+features");
     g.sample_size(20);
@@ -196,5 +224,13 @@ fn capture(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, whole, with_features, stable, stages, capture);
+criterion_group!(
+    benches,
+    whole,
+    with_features,
+    stable,
+    lines,
+    stages,
+    capture
+);
 criterion_main!(benches);

@@ -1,6 +1,6 @@
 //! One 1280x720 frame through a one-thread pipeline, three times (for instruction counts:
 //! `valgrind --tool=callgrind target/release/examples/oneframe [--features] [--poster]
-//! [--stable]`).
+//! [--stable] [--lines]`).
 mod common;
 
 use layercam::{Params, Pipeline, RgbView};
@@ -15,10 +15,16 @@ fn main() {
     };
     let features = std::env::args().any(|a| a == "--features");
     let stable = std::env::args().any(|a| a == "--stable");
+    let lines = if std::env::args().any(|a| a == "--lines") {
+        layercam::pipeline::lines::LinesMode::Seed
+    } else {
+        layercam::pipeline::lines::LinesMode::Off
+    };
     let mut p = Pipeline::new(Params {
         threads: 1,
         features,
         stable,
+        lines,
         ..Params::default()
     })
     .unwrap();

@@ -156,6 +156,9 @@ fn analyze_one(
     if args.method.features {
         rec.features = Some(pipeline.features().counts().clone());
     }
+    if pipeline.params().lines != layercam::pipeline::lines::LinesMode::Off {
+        rec.lines = Some(pipeline.lines().to_vec());
+    }
     if args.json {
         serde_json::to_writer(&mut *out, &rec)?;
         writeln!(out)?;

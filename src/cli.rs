@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use layercam::pipeline::lines::LinesMode;
 use layercam::pipeline::{Convention, Params, DEFAULT_MAX_PIXELS};
 use layercam::source::camera::CameraSelector;
 use layercam::view::View;
@@ -75,6 +76,10 @@ pub struct MethodArgs {
     /// turns it off.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub stable: Option<bool>,
+    /// Text lines after the text features: `seed` (the series' text localisation,
+    /// seed-exact). JSON gains "lines" (boxes in source pixels with their layer).
+    #[arg(long, value_name = "MODE")]
+    pub lines: Option<LinesMode>,
     /// Threads of the layering pipeline (0 = one per core, up to 64).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=64))]
     pub threads: u8,
@@ -93,6 +98,7 @@ impl MethodArgs {
             features: self.features,
             threads: self.threads as usize,
             stable: self.stable.unwrap_or(false),
+            lines: self.lines.unwrap_or_default(),
         }
     }
 }

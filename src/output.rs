@@ -42,6 +42,9 @@ pub struct LayerRecord {
     /// (a scene change).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stability: Option<crate::pipeline::stable::Stability>,
+    /// With `--lines`: text lines in source pixels, in reading order, with their layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<crate::pipeline::lines::TextLine>>,
 }
 
 impl LayerRecord {
@@ -62,6 +65,7 @@ impl LayerRecord {
             layers: l.infos().collect(),
             features: None,
             stability: l.stability,
+            lines: None,
         }
     }
 

@@ -191,6 +191,8 @@ pub struct Processed {
     pub features: Option<FeatureCounts>,
     /// Text-feature mask (255 = feature), when the stage ran.
     pub text_mask: Vec<u8>,
+    /// Text lines (with [`Params::lines`]), source pixels.
+    pub lines: Vec<crate::pipeline::lines::TextLine>,
     /// The parameters the frame was processed with.
     pub params: Option<Params>,
     /// Stage timings.
@@ -581,6 +583,8 @@ fn worker_frames(
             let _ = spare.try_send(old);
         }
         pipeline.swap_layers(&mut out.layers);
+        out.lines.clear();
+        out.lines.extend_from_slice(pipeline.lines());
         out.params = Some(*pipeline.params());
         if pipeline.params().features {
             out.features = Some(pipeline.features().counts().clone());

@@ -37,6 +37,11 @@ impl<'a> FrameRecord<'a> {
     pub fn new(p: &'a Processed) -> Self {
         let mut layers = LayerRecord::new(&p.origin, &p.layers);
         layers.features = p.features.clone();
+        if p.params
+            .is_some_and(|q| q.lines != crate::pipeline::lines::LinesMode::Off)
+        {
+            layers.lines = Some(p.lines.clone());
+        }
         Self {
             frame: p.index,
             layers,

@@ -51,7 +51,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_per_frame(features: bool, threads: usize, stable: bool) -> u64 {
+fn allocations_per_frame(features: bool, threads: usize, stable: bool, lines: bool) -> u64 {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let a = read_image(&root.join("fixtures/poster_00.png"), 0).unwrap();
     let b = read_image(&root.join("fixtures/demo/demo_03.jpg"), 1).unwrap();
@@ -59,6 +59,11 @@ fn allocations_per_frame(features: bool, threads: usize, stable: bool) -> u64 {
         features,
         threads,
         stable,
+        lines: if lines {
+            layercam::pipeline::lines::LinesMode::Seed
+        } else {
+            layercam::pipeline::lines::LinesMode::Off
+        },
         ..Params::default()
     })
     .unwrap();
@@ -82,16 +87,17 @@ fn allocations_per_frame(features: bool, threads: usize, stable: bool) -> u64 {
 #[test]
 fn steady_state_frames_allocate_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for (features, threads, stable) in [
-        (false, 1, false),
-        (false, 2, false),
-        (true, 2, false),
-        (true, 2, true),
+    for (features, threads, stable, lines) in [
+        (false, 1, false, false),
+        (false, 2, false, false),
+        (true, 2, false, false),
+        (true, 2, true, false),
+        (true, 2, false, true),
     ] {
-        let n = allocations_per_frame(features, threads, stable);
+        let n = allocations_per_frame(features, threads, stable, lines);
         assert_eq!(
             n, 0,
-            "{n} allocations in 10 frames (features {features}, threads {threads}, stable {stable})"
+            "{n} allocations in 10 frames (features {features}, threads {threads}, stable {stable}, lines {lines})"
         );
     }
 }

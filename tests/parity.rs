@@ -271,3 +271,90 @@ fn seed_image_text_features_are_exact() {
     assert_eq!(g["features"]["pooled"].as_u64(), Some(47314));
     assert_eq!(g["features"]["pixels"].as_u64(), Some(29765));
 }
+
+// ---- text localisation (method section 5): the seed's text-line boxes ----
+
+fn boxes(v: &serde_json::Value) -> Vec<[u64; 4]> {
+    v.as_array()
+        .expect("an array of boxes")
+        .iter()
+        .map(|b| ["x", "y", "w", "h"].map(|k| b[k].as_u64().expect("integer")))
+        .collect()
+}
+
+fn seed_lines_of(p: &mut Pipeline, path: &std::path::Path) -> Vec<[u64; 4]> {
+    let frame = layercam::read_image(path, 0).unwrap();
+    p.process(frame.view()).unwrap();
+    let (w, h) = p.features().size();
+    let mut lines = layercam::pipeline::lines::SeedLines::default();
+    lines
+        .run(p.features().mask(), w, h)
+        .iter()
+        .map(|b| [b.x, b.y, b.w, b.h].map(u64::from))
+        .collect()
+}
+
+#[test]
+fn seed_lines_match_reference_box_for_box() {
+    // on the golden text masks themselves (the stage alone), and through the pipeline
+    let mut p = Pipeline::new(Params {
+        features: true,
+        ..Params::default()
+    })
+    .unwrap();
+    for name in ["poster_00", "poster_02", "page"]
+        .into_iter()
+        .chain(EDGE_CASES)
+    {
+        let want = boxes(&golden(name)["lines"]);
+        let (w, h, mask) = gray_png(&fixture(&format!("golden/{name}.text.png")));
+        let mut lines = layercam::pipeline::lines::SeedLines::default();
+        let got: Vec<[u64; 4]> = lines
+            .run(&mask, w, h)
+            .iter()
+            .map(|b| [b.x, b.y, b.w, b.h].map(u64::from))
+            .collect();
+        assert_eq!(got, want, "{name}: lines from the golden mask");
+        assert_eq!(
+            seed_lines_of(&mut p, &source(name)),
+            want,
+            "{name}: through the pipeline"
+        );
+    }
+}
+
+#[test]
+fn seed_lines_match_the_published_goldens() {
+    // ../shared/docs/lines_golden.jsonl: cn.jpg's 15 boxes and the four shared stills
+    let path = root().join("../shared/docs/lines_golden.jsonl");
+    if !require_or_skip(&path, "../shared/docs/lines_golden.jsonl") {
+        return;
+    }
+    let mut p = Pipeline::new(Params {
+        features: true,
+        ..Params::default()
+    })
+    .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut checked = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let g: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = g["file"].as_str().unwrap();
+        let image = if file == "cn.jpg" {
+            seed_image()
+        } else {
+            shared_data().join("stills").join(file)
+        };
+        if !require_or_skip(&image, file) {
+            continue;
+        }
+        assert_eq!(seed_lines_of(&mut p, &image), boxes(&g["lines"]), "{file}");
+        assert_eq!(
+            p.features().counts().pixels,
+            g["feature_pixels"].as_u64().unwrap(),
+            "{file}: feature pixels"
+        );
+        checked += 1;
+    }
+    eprintln!("{checked} images: seed lines exact");
+}

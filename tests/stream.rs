@@ -731,3 +731,62 @@ fn stable_mode_says_how_each_frames_layers_came_about() {
         assert!(frames[0].get("stability").is_none(), "{}", frames[0]);
     }
 }
+
+#[test]
+fn lines_seed_gives_the_seed_boxes_in_source_pixels() {
+    let g = golden("poster_00");
+    let want: Vec<[u64; 4]> = g["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let (x, y, w, h) = (
+                b["x"].as_u64().unwrap(),
+                b["y"].as_u64().unwrap(),
+                b["w"].as_u64().unwrap(),
+                b["h"].as_u64().unwrap(),
+            );
+            // label-map box [x0, x1) -> [floor(x0 / 2), ceil(x1 / 2))
+            let (x0, y0, x1, y1) = (x / 2, y / 2, (x + w).div_ceil(2), (y + h).div_ceil(2));
+            [x0, y0, x1 - x0, y1 - y0]
+        })
+        .collect();
+    let img = fixture("poster_00.png");
+    let (code, lines, err) = run(&[
+        "analyze",
+        img.to_str().unwrap(),
+        "--json",
+        "--lines",
+        "seed",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let got: Vec<[u64; 4]> = lines[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| ["x", "y", "w", "h"].map(|k| b[k].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    let k = lines[0]["layers"].as_array().unwrap().len() as u64;
+    assert!(lines[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["layer"].as_u64().unwrap() < k));
+    // a stream says the same per frame; without --lines there is no "lines"
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&img, dir.path().join("a.png")).unwrap();
+    let (code, lines, err) = run(&[
+        "replay",
+        dir.path().to_str().unwrap(),
+        "--fast",
+        "--headless",
+        "--json",
+        "--lines",
+        "seed",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines[0]["lines"].as_array().unwrap().len(), want.len());
+    let (_, lines, _) = run(&["analyze", img.to_str().unwrap(), "--json"]);
+    assert!(lines[0].get("lines").is_none());
+}

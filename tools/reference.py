@@ -12,13 +12,15 @@ the tests themselves never run Python.
                                                # scipy.stats.gaussian_kde over raw pixels
 
 Golden layout per fixture <name>:
-    fixtures/golden/<name>.json          summary numbers (schema like `layercam analyze --json`)
+    fixtures/golden/<name>.json          summary numbers (schema like `layercam analyze --json`;
+                                         "lines": the seed's text-line boxes, section 5)
     fixtures/golden/<name>.labels.png    label map (upscaled size, value = layer index)
     fixtures/golden/<name>.text.png      text-feature mask (255 = feature)
 """
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 
@@ -189,6 +191,93 @@ def features(labels, k_layers):
                 pixels=int(final.sum()), mask=final)
 
 
+# ---------------------------------------------------------------- 5. text localisation
+
+def _boxes(lab, n):
+    """Bounding boxes (a, b, c, d) of components 1..n, half-open, raster order."""
+    return [(sl[0].start, sl[0].stop, sl[1].start, sl[1].stop) for sl in ndimage.find_objects(lab, n)]
+
+
+def areas(F):
+    """M: F with every component's bounding box filled."""
+    lab, n = ndimage.label(F, structure=EIGHT)
+    M = np.zeros_like(F)
+    for a, b, c, d in _boxes(lab, n):
+        M[a:b, c:d] = True
+    return M
+
+
+def integrate(M):
+    """Horizontal integration (section 5, step 2): all pairs, as published."""
+    H, W = M.shape
+    lab, n = ndimage.label(M, structure=EIGHT)
+    out = M.copy()
+    if n < 2:
+        return out
+    boxes = _boxes(lab, n)
+    for i, (a, b, c, d) in enumerate(boxes):
+        h, w = b - a, d - c
+        ci, cj = (a + b) / 2.0, (c + d) / 2.0
+        best, bestD = None, None
+        for j, (a2, b2, c2, d2) in enumerate(boxes):
+            if j == i:
+                continue
+            dr = (a2 + b2) / 2.0 - ci
+            dc = (c2 + d2) / 2.0 - cj
+            D = max(0.0, abs(dr) - (h + b2 - a2) / 2.0) ** 2 + max(0.0, abs(dc) - (w + d2 - c2) / 2.0) ** 2
+            if bestD is None or D < bestD:
+                best, bestD = (dr, dc), D
+        dr, dc = best
+        theta = math.atan2(dc, dr)
+        if bestD <= (min(h, w) // 4) ** 2:
+            if math.pi / 4 < theta < 3 * math.pi / 4:
+                out[a:b, c:min(d + w // 4, W)] = True
+            elif -3 * math.pi / 4 < theta < -math.pi / 4:
+                out[a:b, max(c - w // 4, 0):d] = True
+    return out
+
+
+def trim(M, F, p):
+    lab, n = ndimage.label(M, structure=EIGHT)
+    out = M.copy()
+    for i, (a, b, c, d) in enumerate(_boxes(lab, n)):
+        crop = F[a:b, c:d] & (lab[a:b, c:d] == i + 1)
+        rows = np.where(crop.any(axis=1))[0]
+        cols = np.where(crop.any(axis=0))[0]
+        out[lab == i + 1] = False
+        if len(rows) == 0:
+            continue  # an empty crop counts as 1x1: too small
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        if r1 - r0 >= p and c1 - c0 >= p and (r1 - r0) * (c1 - c0) >= p * p:
+            out[a + r0:a + r1, c + c0:c + c1] = True
+    return out
+
+
+def boundary_ok(F, box):
+    a, b, c, d = box
+    f = F[a:b, c:d]
+    total = int(f.sum())
+    if total == 0:
+        return True  # 0/0 in the published code: kept
+    x = f[:-1, :-1]
+    diff = (x != f[:-1, 1:]) | (x != f[1:, :-1]) | (x != f[1:, 1:])
+    return diff.sum() / float(total) >= 0.15
+
+
+def localise(F):
+    """Section 5: text-line boxes (x, y, w, h at label-map size) from the feature mask."""
+    F = F.astype(bool)
+    M = areas(F)
+    M = trim(integrate(M), F, 5)
+    M = trim(integrate(M), F, 10)
+    lab, n = ndimage.label(M, structure=EIGHT)
+    lines = []
+    for a, b, c, d in _boxes(lab, n):
+        if boundary_ok(F, (a, b, c, d)):
+            lines.append(dict(x=int(c), y=int(a), w=int(d - c), h=int(b - a)))
+    return lines
+
+
 # ---------------------------------------------------------------- fixtures
 
 def synthetic():
@@ -265,6 +354,8 @@ def analyse(path, factor=0.2, zoom=2, power=2, convention="seed", with_features=
         F = features(L["labels"], len(L["peaks"]))
         res["features"] = dict(kept_per_layer=F["kept_per_layer"], pooled=F["pooled"],
                                pixels=F["pixels"])
+        # section 5 on the final mask: the seed's text-line boxes, label-map pixels
+        res["lines"] = localise(F["mask"])
     return res, L["labels"], (F["mask"] if F else None), levels
 
 

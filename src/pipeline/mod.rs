@@ -15,6 +15,7 @@ pub mod extrema;
 pub mod features;
 pub mod layers;
 pub mod levels;
+pub mod lines;
 pub mod luma;
 pub(crate) mod simd;
 pub mod stable;
@@ -70,6 +71,8 @@ pub struct Params {
     /// Stable layers on video ([`stable`]): layers from the recent frames of the scene, not
     /// from each frame alone (off: seed-exact per frame).
     pub stable: bool,
+    /// Text lines after the text features ([`lines`]; the features run when it is on).
+    pub lines: lines::LinesMode,
 }
 
 impl Default for Params {
@@ -84,6 +87,7 @@ impl Default for Params {
             features: false,
             threads: 0,
             stable: false,
+            lines: lines::LinesMode::Off,
         }
     }
 }
@@ -152,6 +156,8 @@ pub struct StageTimings {
     pub labels: f64,
     /// Text features (0 when the stage is off).
     pub features: f64,
+    /// Text lines (0 when the stage is off).
+    pub lines: f64,
     /// Whole pipeline.
     pub total: f64,
 }
@@ -237,6 +243,8 @@ pub struct Pipeline {
     layers: Layers,
     features: features::TextFeatures,
     stable: stable::StableLayers,
+    lines: lines::SeedLines,
+    text_lines: Vec<lines::TextLine>,
     timings: StageTimings,
 }
 
@@ -258,6 +266,8 @@ impl Pipeline {
             layers: Layers::default(),
             features: features::TextFeatures::default(),
             stable: stable::StableLayers::default(),
+            lines: lines::SeedLines::default(),
+            text_lines: Vec::new(),
             timings: StageTimings::default(),
         })
     }
@@ -305,6 +315,12 @@ impl Pipeline {
     /// Text features of the last processed frame (meaningful when `params.features`).
     pub fn features(&self) -> &features::TextFeatures {
         &self.features
+    }
+
+    /// Text lines of the last frame, in raster order of the boxes (empty unless
+    /// [`Params::lines`] is on): boxes in source pixels with the layer of their text.
+    pub fn lines(&self) -> &[lines::TextLine] {
+        &self.text_lines
     }
 
     /// Exchanges the last frame's layers with `spare`, without copying: `spare` receives
@@ -489,10 +505,39 @@ impl Pipeline {
         l.labels.resize(n, 0);
         levels::map_levels(&l.levels, &l.lut, &mut l.labels);
         let t5 = Instant::now();
-        if self.params.features {
+        if self.params.features || self.params.lines != lines::LinesMode::Off {
             self.features.run(&self.layers);
         }
         let t6 = Instant::now();
+        self.text_lines.clear();
+        if self.params.lines == lines::LinesMode::Seed {
+            let (w, h) = self.features.size();
+            self.lines.run(self.features.mask(), w, h);
+            let labels = &self.layers.labels;
+            let mask = self.features.mask();
+            for b in self.lines.lines() {
+                // the layer most of the line's feature pixels are in
+                let mut count = [0u32; 256];
+                for r in b.y..b.y + b.h {
+                    let row = r as usize * w;
+                    for i in row + b.x as usize..row + (b.x + b.w) as usize {
+                        if mask[i] != 0 {
+                            count[labels[i] as usize] += 1;
+                        }
+                    }
+                }
+                let layer = (0..256).rev().max_by_key(|&k| count[k]).unwrap_or(0) as u8;
+                let s = b.to_source(self.params.zoom);
+                self.text_lines.push(lines::TextLine {
+                    x: s.x,
+                    y: s.y,
+                    w: s.w,
+                    h: s.h,
+                    layer,
+                });
+            }
+        }
+        let t7 = Instant::now();
 
         self.timings = StageTimings {
             luma: (t1 - t0).as_secs_f64() * 1e3,
@@ -501,6 +546,7 @@ impl Pipeline {
             density: (t4 - t3).as_secs_f64() * 1e3,
             labels: (t5 - t4).as_secs_f64() * 1e3,
             features: (t6 - t5).as_secs_f64() * 1e3,
+            lines: (t7 - t6).as_secs_f64() * 1e3,
             total: ms_since(t0),
         };
         Ok(())
