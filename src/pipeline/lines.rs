@@ -129,6 +129,57 @@ fn fill(map: &mut [u8], width: usize, rows: std::ops::Range<u32>, cols: std::ops
     }
 }
 
+/// Eight bytes of `v` from `at`, as one word.
+#[inline(always)]
+fn word(v: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&v[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// `0x80` in each byte of `x` that is not zero, `0` in the others (no carries cross
+/// bytes: `(b & 0x7f) + 0x7f` stays under `0x100`).
+#[inline(always)]
+fn nonzero_bytes(x: u64) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    (((x & LOW) + LOW) | x) & !LOW
+}
+
+/// Non-zero bytes of `row`, eight at a time.
+fn count_set(row: &[u8]) -> u64 {
+    let mut n = 0u64;
+    let mut x = 0;
+    while x + 8 <= row.len() {
+        n += u64::from(nonzero_bytes(word(row, x)).count_ones());
+        x += 8;
+    }
+    n + row[x..].iter().filter(|&&v| v != 0).count() as u64
+}
+
+/// Positions `x < len − 1` where `row[x]` (zero or not) differs from `row[x + 1]`,
+/// `below[x]` or `below[x + 1]`: the published boundary count, eight at a time.
+fn count_edges(row: &[u8], below: &[u8]) -> u64 {
+    let len = row.len();
+    let mut n = 0u64;
+    let mut x = 0;
+    while x + 9 <= len {
+        let a = nonzero_bytes(word(row, x));
+        let diff = (a ^ nonzero_bytes(word(row, x + 1)))
+            | (a ^ nonzero_bytes(word(below, x)))
+            | (a ^ nonzero_bytes(word(below, x + 1)));
+        n += u64::from(diff.count_ones());
+        x += 8;
+    }
+    while x + 1 < len {
+        let v = row[x] != 0;
+        if v != (row[x + 1] != 0) || v != (below[x] != 0) || v != (below[x + 1] != 0) {
+            n += 1;
+        }
+        x += 1;
+    }
+    n
+}
+
 impl SeedLines {
     /// The lines of the last call.
     pub fn lines(&self) -> &[LineBox] {
@@ -159,20 +210,13 @@ impl SeedLines {
         self.comps.label(&self.m, width, height, Connect::NonZero);
         for s in &self.comps.stats {
             let (mut set, mut edge) = (0u64, 0u64);
+            let (c0, c1) = (s.col0 as usize, s.col1 as usize);
             for r in s.row0..s.row1 {
-                let row = &f[r as usize * width..][s.col0 as usize..s.col1 as usize];
-                set += row.iter().filter(|&&v| v != 0).count() as u64;
+                let row = &f[r as usize * width..][c0..c1];
+                set += count_set(row);
                 if r + 1 < s.row1 {
-                    let below = &f[(r as usize + 1) * width..][s.col0 as usize..s.col1 as usize];
-                    for x in 0..row.len().saturating_sub(1) {
-                        let v = row[x] != 0;
-                        if v != (row[x + 1] != 0)
-                            || v != (below[x] != 0)
-                            || v != (below[x + 1] != 0)
-                        {
-                            edge += 1;
-                        }
-                    }
+                    let below = &f[(r as usize + 1) * width..][c0..c1];
+                    edge += count_edges(row, below);
                 }
             }
             // an empty box is kept (0/0 in the published code)
@@ -450,6 +494,24 @@ mod tests {
         let want = integrate_all_pairs(&m, w, h);
         assert_eq!(want[36 * w + 55], 1, "the published rule extends i");
         assert_eq!(s.m2, want);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_counts_equal_byte_counts(
+            row in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let below: Vec<u8> = row.iter().enumerate()
+                .map(|(i, &v)| if (seed >> (i % 64)) & 1 == 1 { v } else { 0 }).collect();
+            let plain_set = row.iter().filter(|&&v| v != 0).count() as u64;
+            let nz = |v: u8| v != 0;
+            let plain_edges = (0..row.len().saturating_sub(1))
+                .filter(|&x| nz(row[x]) != nz(row[x + 1]) || nz(row[x]) != nz(below[x]) || nz(row[x]) != nz(below[x + 1]))
+                .count() as u64;
+            proptest::prop_assert_eq!(count_set(&row), plain_set);
+            proptest::prop_assert_eq!(count_edges(&row, &below), plain_edges);
+        }
     }
 
     #[test]
