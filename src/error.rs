@@ -77,6 +77,10 @@ pub enum Error {
     /// The window could not be opened or updated.
     #[error("window: {0}")]
     Window(String),
+    /// A read ended by a stop request (Ctrl-C, a closed window) while it waited for data:
+    /// the end of the stream, not a failure.
+    #[error("stopped")]
+    Stopped,
     /// A looped replay whose whole pass gave no frame (nothing decodes): looping would spin.
     #[error("{0}: a whole pass gave no frame, nothing to loop")]
     NothingToLoop(String),

@@ -372,6 +372,7 @@ fn capture_loop(
             let next = match source.next() {
                 // a read cut short by the stop request (stdin, a pipe) is no error
                 Err(_) if stop.load(Ordering::Relaxed) => break,
+                Err(Error::Stopped) => break,
                 r => r?,
             };
             match next {
@@ -499,110 +500,79 @@ fn worker_steps(
 ) -> Result<()> {
     let mut last_size = (0, 0);
     let mut warnings = WarnLimiter::new(true);
-    let result = worker_frames(
-        pipeline,
-        cfg,
-        rx,
-        tx,
-        stale,
-        recycle_rx,
-        recycle_tx,
-        spare,
-        control,
-        stats,
-        stop,
-        &mut last_size,
-        &mut warnings,
-    );
+    let result = (|| -> Result<()> {
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            while let Ok(c) = control.try_recv() {
+                let mut p = *pipeline.params();
+                match c {
+                    Control::SetFactor(f) => p.factor = f,
+                    Control::SetTolerance(t) => p.bandwidth_tolerance = t,
+                    Control::SetFeatures(on) => p.features = on,
+                    Control::SetStable(on) => p.stable = on,
+                }
+                pipeline.set_params(p)?;
+            }
+            let frame = match rx.recv_timeout(TICK) {
+                Ok(f) => f,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            };
+            if (frame.width, frame.height) != last_size {
+                // a new frame size: nothing cached from the old one applies
+                pipeline.reset_bandwidth();
+                last_size = (frame.width, frame.height);
+            }
+            if let Err(e) = pipeline.process(frame.view()) {
+                if cfg.strict {
+                    return Err(e);
+                }
+                stats.skipped.fetch_add(1, Ordering::Relaxed);
+                // known once the source is open, which it is before any frame arrives
+                warnings.all = !stats.live.load(Ordering::Relaxed);
+                warnings.warn(&format!("skipped {}: {e}", frame.origin));
+                continue;
+            }
+            stats.frames_processed.fetch_add(1, Ordering::Relaxed);
+            // A recycled result's buffers are exchanged, not copied: its pixel buffer goes back
+            // to the capture thread, and the pipeline keeps its layer buffers for the next
+            // frame (copying a 1080p frame's levels and labels took 3 ms a frame).
+            let mut out = recycle_rx.try_recv().unwrap_or_default();
+            out.index = frame.index;
+            out.origin.clone_from(&frame.origin);
+            out.timestamp_ms = (frame.captured - stats.started).as_secs_f64() * 1e3;
+            out.frame_width = frame.width;
+            out.frame_height = frame.height;
+            let old = std::mem::replace(&mut out.rgb, frame.rgb);
+            if old.capacity() > 0 {
+                let _ = spare.try_send(old);
+            }
+            pipeline.swap_layers(&mut out.layers);
+            out.lines.clear();
+            out.lines.extend_from_slice(pipeline.lines());
+            out.params = Some(*pipeline.params());
+            if pipeline.params().features {
+                out.features = Some(pipeline.features().counts().clone());
+                pipeline.swap_text_mask(&mut out.text_mask);
+            } else {
+                out.features = None;
+                out.text_mask.clear();
+            }
+            out.timings = *pipeline.timings();
+            out.latency_ms = frame.captured.elapsed().as_secs_f64() * 1e3;
+            out.dropped = stats.dropped.load(Ordering::Relaxed);
+            let recycle = |old: Processed| {
+                let _ = recycle_tx.try_send(old);
+            };
+            if !send_with_policy(tx, stale, out, cfg.policy, stop, &stats.dropped, recycle) {
+                return Ok(());
+            }
+        }
+    })();
     warnings.finish();
     result
-}
-
-#[allow(clippy::too_many_arguments)]
-fn worker_frames(
-    pipeline: &mut Pipeline,
-    cfg: &RuntimeConfig,
-    rx: &Receiver<Frame>,
-    tx: &Sender<Processed>,
-    stale: &Receiver<Processed>,
-    recycle_rx: &Receiver<Processed>,
-    recycle_tx: &Sender<Processed>,
-    spare: &Sender<Vec<u8>>,
-    control: &Receiver<Control>,
-    stats: &Stats,
-    stop: &AtomicBool,
-    last_size: &mut (usize, usize),
-    warnings: &mut WarnLimiter,
-) -> Result<()> {
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        while let Ok(c) = control.try_recv() {
-            let mut p = *pipeline.params();
-            match c {
-                Control::SetFactor(f) => p.factor = f,
-                Control::SetTolerance(t) => p.bandwidth_tolerance = t,
-                Control::SetFeatures(on) => p.features = on,
-                Control::SetStable(on) => p.stable = on,
-            }
-            pipeline.set_params(p)?;
-        }
-        let frame = match rx.recv_timeout(TICK) {
-            Ok(f) => f,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
-        };
-        if (frame.width, frame.height) != *last_size {
-            // a new frame size: nothing cached from the old one applies
-            pipeline.reset_bandwidth();
-            *last_size = (frame.width, frame.height);
-        }
-        if let Err(e) = pipeline.process(frame.view()) {
-            if cfg.strict {
-                return Err(e);
-            }
-            stats.skipped.fetch_add(1, Ordering::Relaxed);
-            // known once the source is open, which it is before any frame arrives
-            warnings.all = !stats.live.load(Ordering::Relaxed);
-            warnings.warn(&format!("skipped {}: {e}", frame.origin));
-            continue;
-        }
-        stats.frames_processed.fetch_add(1, Ordering::Relaxed);
-        // A recycled result's buffers are exchanged, not copied: its pixel buffer goes back
-        // to the capture thread, and the pipeline keeps its layer buffers for the next
-        // frame (copying a 1080p frame's levels and labels took 3 ms a frame).
-        let mut out = recycle_rx.try_recv().unwrap_or_default();
-        out.index = frame.index;
-        out.origin.clone_from(&frame.origin);
-        out.timestamp_ms = (frame.captured - stats.started).as_secs_f64() * 1e3;
-        out.frame_width = frame.width;
-        out.frame_height = frame.height;
-        let old = std::mem::replace(&mut out.rgb, frame.rgb);
-        if old.capacity() > 0 {
-            let _ = spare.try_send(old);
-        }
-        pipeline.swap_layers(&mut out.layers);
-        out.lines.clear();
-        out.lines.extend_from_slice(pipeline.lines());
-        out.params = Some(*pipeline.params());
-        if pipeline.params().features {
-            out.features = Some(pipeline.features().counts().clone());
-            pipeline.swap_text_mask(&mut out.text_mask);
-        } else {
-            out.features = None;
-            out.text_mask.clear();
-        }
-        out.timings = *pipeline.timings();
-        out.latency_ms = frame.captured.elapsed().as_secs_f64() * 1e3;
-        out.dropped = stats.dropped.load(Ordering::Relaxed);
-        let recycle = |old: Processed| {
-            let _ = recycle_tx.try_send(old);
-        };
-        if !send_with_policy(tx, stale, out, cfg.policy, stop, &stats.dropped, recycle) {
-            return Ok(());
-        }
-    }
 }
 
 /// Waits for a thread for at most `limit`; `None` when it did not finish in time.

@@ -326,32 +326,45 @@ fn outputs_never_overwrite_inputs() {
     assert!(text(&out.stderr).contains("the folder being replayed"));
 }
 
-#[test]
-fn json_lines_arrive_as_frames_are_made() {
-    // 2 frames a second into a pipe: the first line comes with the first frame, not when
-    // a buffer fills
+/// A paced replay of the demo at `fps` with JSON on a pipe.
+fn paced_demo(fps: &str) -> (Child, BufReader<std::process::ChildStdout>) {
     let mut child = bin()
         .args([
             "replay",
             fixture("demo").to_str().unwrap(),
             "--fps",
-            "2",
-            "--headless",
-            "--json",
+            fps,
+            "--loop",
         ])
+        .args(["--headless", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap());
+    (child, lines)
+}
+
+/// The times, from now, at which the next `n` lines arrive.
+fn line_times(lines: &mut impl BufRead, n: usize) -> Vec<Duration> {
     let t = Instant::now();
-    let mut lines = BufReader::new(child.stdout.take().unwrap());
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let mut l = String::new();
-        lines.read_line(&mut l).unwrap();
-        assert!(l.starts_with("{\"frame\""), "{l}");
-        times.push(t.elapsed());
-    }
+    let mut l = String::new();
+    (0..n)
+        .map(|_| {
+            l.clear();
+            lines.read_line(&mut l).unwrap();
+            assert!(l.starts_with("{\"frame\""), "{l}");
+            t.elapsed()
+        })
+        .collect()
+}
+
+#[test]
+fn json_lines_arrive_as_frames_are_made() {
+    // 2 frames a second into a pipe: the first line comes with the first frame, not when
+    // a buffer fills
+    let (mut child, mut lines) = paced_demo("2");
+    let times = line_times(&mut lines, 3);
     let _ = child.kill();
     let _ = child.wait();
     assert!(times[0] < Duration::from_millis(1500), "{times:?}");
@@ -483,36 +496,12 @@ fn control_bytes_in_names_are_escaped() {
 
 #[test]
 fn a_paused_replay_resumes_its_pace_without_a_burst() {
-    let mut child = bin()
-        .args([
-            "replay",
-            fixture("demo").to_str().unwrap(),
-            "--fps",
-            "10",
-            "--loop",
-            "--headless",
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap());
-    let mut l = String::new();
-    for _ in 0..3 {
-        l.clear();
-        lines.read_line(&mut l).unwrap();
-    }
+    let (mut child, mut lines) = paced_demo("10");
+    line_times(&mut lines, 3);
     signal(&child, "STOP");
     std::thread::sleep(Duration::from_millis(2000));
     signal(&child, "CONT");
-    let t = Instant::now();
-    let mut times = Vec::new();
-    for _ in 0..6 {
-        l.clear();
-        lines.read_line(&mut l).unwrap();
-        times.push(t.elapsed());
-    }
+    let times = line_times(&mut lines, 6);
     let _ = child.kill();
     let _ = child.wait();
     // at 10 frames/s the six lines after resuming take about half a second, not a burst

@@ -267,6 +267,11 @@ fn read_line(r: &mut dyn BufRead) -> std::io::Result<Line> {
     }
 }
 
+/// True for the error a [`PollReader`] returns once a stop flag is raised.
+fn is_stopped(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Other && e.to_string() == super::pollread::STOPPED
+}
+
 /// A short, escaped excerpt of a line for a message.
 fn excerpt(line: &str) -> String {
     format!("{:?}", line.chars().take(16).collect::<String>())
@@ -283,9 +288,12 @@ impl Y4mSource {
 
     fn with_stops(reader: Box<dyn BufRead + Send>, what: &str, stops: StopFlags) -> Result<Self> {
         let mut reader = reader;
-        let line = match read_line(&mut *reader)
-            .map_err(|e| Error::Y4m(format!("{what}: cannot read header: {e}")))?
-        {
+        let line = match read_line(&mut *reader).map_err(|e| {
+            if is_stopped(&e) {
+                return Error::Stopped;
+            }
+            Error::Y4m(format!("{what}: cannot read header: {e}"))
+        })? {
             Line::Whole(l) => l,
             Line::End => return Err(Error::Y4m(format!("{what}: empty stream (no header)"))),
             Line::Cut(l) => {
@@ -413,6 +421,9 @@ impl FrameSource for Y4mSource {
             }
         }
         let line = read_line(&mut *self.reader).map_err(|e| {
+            if is_stopped(&e) {
+                return Error::Stopped;
+            }
             Error::Y4m(format!(
                 "{}: read error before frame {}: {e}",
                 self.what, self.index
@@ -453,6 +464,7 @@ impl FrameSource for Y4mSource {
                 Ok(0) => break,
                 Ok(n) => got += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if is_stopped(&e) => return Err(Error::Stopped),
                 Err(e) => {
                     return Err(Error::Y4m(format!(
                         "{}: read error in frame {}: {e}",

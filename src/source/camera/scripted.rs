@@ -268,6 +268,17 @@ enum Outcome {
     Fail(CaptureError),
 }
 
+/// The frame rate of a device that delivers: a wait until its next frame is due, or `None`
+/// (deliver now; the one after is due a period later).
+fn pace(d: &mut DeviceState, now: Instant, period: Duration, timeout: Duration) -> Option<Outcome> {
+    let due = *d.next_due.get_or_insert(now);
+    if due > now {
+        return Some(Outcome::Wait((due - now).min(timeout), due - now > timeout));
+    }
+    d.next_due = Some(due.max(now - period) + period);
+    None
+}
+
 impl ScriptedHandle {
     fn period(&self) -> Duration {
         let fps = self.choice.interval.fps();
@@ -297,11 +308,9 @@ impl ScriptedHandle {
                         d.advance();
                         continue;
                     }
-                    let due = *d.next_due.get_or_insert(now);
-                    if due > now {
-                        return Outcome::Wait((due - now).min(timeout), due - now > timeout);
+                    if let Some(wait) = pace(d, now, period, timeout) {
+                        return wait;
                     }
-                    d.next_due = Some(due.max(now - period) + period);
                     let b = buffers[(d.delivered % buffers.len() as u64) as usize].clone();
                     d.delivered += 1;
                     return Outcome::Buffer(b);
@@ -332,11 +341,9 @@ impl ScriptedHandle {
                         d.advance();
                         continue;
                     }
-                    let due = *d.next_due.get_or_insert(now);
-                    if due > now {
-                        return Outcome::Wait((due - now).min(timeout), due - now > timeout);
+                    if let Some(wait) = pace(d, now, period, timeout) {
+                        return wait;
                     }
-                    d.next_due = Some(due.max(now - period) + period);
                     return Outcome::Garbage;
                 }
                 Step::Unplug { away, replug_index } => {
