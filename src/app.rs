@@ -82,24 +82,24 @@ fn file_stem(path: &Path) -> String {
         .unwrap_or_else(|| "image".into())
 }
 
-/// True when writing `stem`'s outputs into `out` would overwrite one of the `inputs`
-/// (`<stem>.labels.png`, `<stem>.layer<k>.png`, `<stem>.density.png`, `<stem>.text.png`),
-/// comparing canonical paths.
-fn overwrites_an_input(stem: &str, out: &Path, inputs: &[std::path::PathBuf]) -> bool {
+/// The names of the `inputs` that lie in the folder `out` (canonical paths compared): the
+/// files an output there could overwrite.
+fn inputs_in(out: &Path, inputs: &[std::path::PathBuf]) -> Vec<String> {
     let Ok(out) = out.canonicalize() else {
-        return false;
+        return Vec::new();
     };
-    inputs.iter().any(|p| {
-        let Ok(p) = p.canonicalize() else {
-            return false;
-        };
-        if p.parent() != Some(out.as_path()) {
-            return false;
-        }
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
+    inputs
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .filter(|p| p.parent() == Some(out.as_path()))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect()
+}
+
+/// True when writing `stem`'s outputs (`<stem>.labels.png`, `<stem>.layer<k>.png`,
+/// `<stem>.density.png`, `<stem>.text.png`) would overwrite a file named in `names`.
+fn overwrites_an_input(stem: &str, names: &[String]) -> bool {
+    names.iter().any(|name| {
         let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('.')) else {
             return false;
         };
@@ -118,7 +118,8 @@ fn overwrites_an_input(stem: &str, out: &Path, inputs: &[std::path::PathBuf]) ->
 /// overwrites another or an input.
 fn output_stems(paths: &[std::path::PathBuf], out: Option<&Path>) -> Vec<String> {
     let own: std::collections::HashSet<String> = paths.iter().map(|p| file_stem(p)).collect();
-    let clobbers = |stem: &str| out.is_some_and(|o| overwrites_an_input(stem, o, paths));
+    let names = out.map(|o| inputs_in(o, paths)).unwrap_or_default();
+    let clobbers = |stem: &str| overwrites_an_input(stem, &names);
     let mut taken = std::collections::HashSet::new();
     paths
         .iter()
@@ -177,7 +178,7 @@ fn analyze_one(
             let own = file_stem(path);
             let renamed = if stem == own {
                 String::new()
-            } else if overwrites_an_input(&own, dir, &args.images) {
+            } else if overwrites_an_input(&own, &inputs_in(dir, &args.images)) {
                 format!(" as {stem}.* ({own}.* would overwrite an input)")
             } else {
                 format!(" as {stem}.* (an earlier input is also named {own})")
@@ -247,13 +248,6 @@ pub fn cameras() -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// True when at least one device that captures video is present.
-fn camera_present() -> bool {
-    layercam::source::camera::system()
-        .and_then(|mut s| s.list())
-        .is_ok_and(|l| !l.is_empty())
-}
-
 fn camera_request(cam: &CameraArgs) -> layercam::source::camera::CameraRequest {
     layercam::source::camera::CameraRequest {
         selector: cam
@@ -269,13 +263,21 @@ fn camera_request(cam: &CameraArgs) -> layercam::source::camera::CameraRequest {
 /// Checks on this thread that the camera exists (a clear error before any thread starts),
 /// then opens it on the capture thread.
 fn camera_opener(cam: &CameraArgs) -> Result<SourceOpener> {
+    let list = layercam::source::camera::system()?.list()?;
+    camera_opener_among(cam, &list)
+}
+
+/// [`camera_opener`] with the cameras already listed.
+fn camera_opener_among(
+    cam: &CameraArgs,
+    list: &[layercam::source::camera::DeviceInfo],
+) -> Result<SourceOpener> {
     use layercam::source::camera::{system, CameraSource};
     let req = camera_request(cam);
-    let list = system()?.list()?;
     if list.is_empty() {
         bail!("no camera found; replay recorded frames instead: layercam replay PATH");
     }
-    if req.selector.find(&list).is_none() {
+    if req.selector.find(list).is_none() {
         let have: Vec<String> = list
             .iter()
             .map(|c| format!("{} ({}, {})", c.index, c.name, c.path))
@@ -583,14 +585,18 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
 
 /// `layercam` with no subcommand: camera 0, or the demo replay.
 pub fn default_run(s: &StreamArgs) -> Result<i32> {
-    if camera_present() {
+    let cameras = layercam::source::camera::system()
+        .and_then(|mut s| s.list())
+        .unwrap_or_default();
+    if !cameras.is_empty() {
         eprintln!("camera found: running live (layercam live)");
-        let opener = camera_opener(&CameraArgs {
+        let default = CameraArgs {
             camera: None,
             size: None,
             fps: None,
             exit_on_camera_loss: false,
-        })?;
+        };
+        let opener = camera_opener_among(&default, &cameras)?;
         let mut cfg = stream_config(s, Policy::LatestWins, Pacing::Fast);
         cfg.params.stable = s.method.stable.unwrap_or(true);
         return run_stream(opener, cfg, s);
@@ -688,22 +694,25 @@ fn record_raw(args: &RecordArgs) -> Result<i32> {
             if args.frames.is_some_and(|n| written >= n) {
                 break;
             }
-            // what camera.json will say, should this be the first buffer
-            let fps = cam.fps().unwrap_or(0.0);
-            let dev = cam
-                .device()
-                .cloned()
-                .unwrap_or_else(|| unreachable!("opened"));
+            // what camera.json will say, until the first buffer is written
+            let mut about = recorder.is_none().then(|| {
+                let dev = cam.device();
+                (
+                    cam.fps().unwrap_or(0.0),
+                    dev.map(|d| d.path.clone()).unwrap_or_default(),
+                    dev.map(|d| d.name.clone()).unwrap_or_default(),
+                )
+            });
             let mut write = |layout: &layercam::source::raw::RawLayout, bytes: &[u8]| {
-                if recorder.is_none() {
+                if let Some((fps, device, name)) = about.take() {
                     let json = CameraJson {
                         format: layout.format.fourcc().into(),
                         width: layout.width,
                         height: layout.height,
                         fps,
                         stride: layout.stride,
-                        device: dev.path.clone(),
-                        name: dev.name.clone(),
+                        device,
+                        name,
                     };
                     recorder = Some(RawRecorder::create(&args.out, &json)?);
                 }

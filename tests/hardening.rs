@@ -52,6 +52,12 @@ fn wait_within(mut child: Child, limit: Duration, what: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs the binary with `args` (stderr kept); fails when it is still running after 5 s.
+fn run_within_5s(args: &[&str], what: &str) -> Output {
+    let child = bin().args(args).stderr(Stdio::piped()).spawn().unwrap();
+    wait_within(child, Duration::from_secs(5), what)
+}
+
 fn signal(child: &Child, sig: &str) {
     Command::new("kill")
         .args([&format!("-{sig}"), &child.id().to_string()])
@@ -125,18 +131,16 @@ fn a_loop_over_inputs_that_never_decode_ends_with_an_error() {
     std::fs::copy(fixture("broken/frame_001.jpg"), tmp.path().join("a.jpg")).unwrap();
     std::fs::write(tmp.path().join("b.png"), b"not a png").unwrap();
     std::fs::write(tmp.path().join("meta.json"), b"{}").unwrap();
-    let child = bin()
-        .args([
+    let out = run_within_5s(
+        &[
             "replay",
             tmp.path().to_str().unwrap(),
             "--loop",
             "--fast",
             "--headless",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_within(child, Duration::from_secs(5), "looping over broken files");
+        ],
+        "looping over broken files",
+    );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -148,12 +152,10 @@ fn a_loop_over_inputs_that_never_decode_ends_with_an_error() {
     // a header-only y4m
     let y4m = tmp.path().join("empty.y4m");
     std::fs::write(&y4m, b"YUV4MPEG2 W8 H8 F30:1 C420jpeg\n").unwrap();
-    let child = bin()
-        .args(["replay", y4m.to_str().unwrap(), "--loop", "--headless"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_within(child, Duration::from_secs(5), "looping over an empty y4m");
+    let out = run_within_5s(
+        &["replay", y4m.to_str().unwrap(), "--loop", "--headless"],
+        "looping over an empty y4m",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("nothing to loop"));
 }
@@ -168,27 +170,23 @@ fn a_fifo_is_skipped_in_a_folder_and_refused_as_an_image() {
         .status()
         .unwrap()
         .success());
-    let child = bin()
-        .args([
+    let out = run_within_5s(
+        &[
             "replay",
             tmp.path().to_str().unwrap(),
             "--fast",
             "--headless",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_within(child, Duration::from_secs(5), "a folder with a FIFO");
+        ],
+        "a folder with a FIFO",
+    );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("b.png: not a regular file"), "{err}");
     assert!(err.contains("1 frames in, 1 out"), "{err}");
-    let child = bin()
-        .args(["replay", fifo.to_str().unwrap(), "--headless"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_within(child, Duration::from_secs(5), "a FIFO as the image");
+    let out = run_within_5s(
+        &["replay", fifo.to_str().unwrap(), "--headless"],
+        "a FIFO as the image",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not a regular file"));
 }

@@ -104,7 +104,7 @@ pub struct StableLayers {
     counts: [u64; LEVELS],
     maxima: Vec<u16>,
     /// The previous frame's bounds.
-    scratch: Vec<u16>,
+    previous: Vec<u16>,
     weights: [f64; LEVELS],
 }
 
@@ -121,7 +121,7 @@ impl Default for StableLayers {
             frame_density: [0.0; LEVELS],
             counts: [0; LEVELS],
             maxima: Vec::new(),
-            scratch: Vec::new(),
+            previous: Vec::new(),
             weights: [0.0; LEVELS],
         }
     }
@@ -251,8 +251,8 @@ impl StableLayers {
             apply_prominence(&self.frame_density, &mut self.frame_minima);
         }
 
-        self.scratch.clear();
-        self.scratch.extend(self.tracks.iter().map(|t| t.level));
+        self.previous.clear();
+        self.previous.extend(self.tracks.iter().map(|t| t.level));
         if reset {
             self.since_reset = 0;
             self.tracks.clear();
@@ -272,7 +272,7 @@ impl StableLayers {
         minima.extend(self.tracks.iter().map(|t| t.level));
         let state = if reset {
             Stability::Reset
-        } else if *minima == self.scratch {
+        } else if *minima == self.previous {
             Stability::Carried
         } else {
             Stability::Updated

@@ -711,11 +711,6 @@ impl CameraSource {
     }
 }
 
-/// Lists the cameras of `system` that capture video.
-pub fn list_cameras(system: &mut dyn CameraSystem) -> Result<Vec<DeviceInfo>> {
-    system.list()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

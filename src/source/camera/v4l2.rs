@@ -259,9 +259,8 @@ struct Mapped {
 
 /// A streaming V4L2 device.
 struct V4l2Device {
-    /// Keeps the file descriptor open.
+    /// The open device (its descriptor: [`V4l2Device::fd`]).
     dev: Device,
-    fd: i32,
     bufs: Vec<Mapped>,
     /// The buffer being read (dequeued): it goes back to the driver at the next call.
     held: Option<u32>,
@@ -311,6 +310,10 @@ fn buffer_desc(index: u32) -> v4l2_buffer {
 }
 
 impl V4l2Device {
+    fn fd(&self) -> i32 {
+        self.dev.handle().fd()
+    }
+
     fn start(path: &str, choice: &Choice) -> io::Result<Self> {
         let dev = Device::with_path(path)?;
         let mut code = [0u8; 4];
@@ -343,7 +346,6 @@ impl V4l2Device {
         let fd = dev.handle().fd();
         let mut this = Self {
             dev,
-            fd,
             bufs: Vec::new(),
             held: None,
             layout: RawLayout {
@@ -375,14 +377,14 @@ impl V4l2Device {
         req.type_ = BUF_TYPE_CAPTURE;
         req.memory = MEMORY_MMAP;
         // SAFETY: req is a live v4l2_requestbuffers, the type VIDIOC_REQBUFS takes.
-        unsafe { ioctl(self.fd, v4l2::vidioc::VIDIOC_REQBUFS, &mut req)? };
+        unsafe { ioctl(self.fd(), v4l2::vidioc::VIDIOC_REQBUFS, &mut req)? };
         if req.count == 0 {
             return Err(io::Error::other("the driver gave no buffers"));
         }
         for i in 0..req.count {
             let mut b = buffer_desc(i);
             // SAFETY: b is a live v4l2_buffer, the type VIDIOC_QUERYBUF takes.
-            unsafe { ioctl(self.fd, v4l2::vidioc::VIDIOC_QUERYBUF, &mut b)? };
+            unsafe { ioctl(self.fd(), v4l2::vidioc::VIDIOC_QUERYBUF, &mut b)? };
             let len = b.length as usize;
             // SAFETY: maps `len` bytes of the device at the offset the driver gave for this
             // buffer (the offset member of the union is the one set for MMAP buffers); the
@@ -393,7 +395,7 @@ impl V4l2Device {
                     len,
                     libc::PROT_READ,
                     libc::MAP_SHARED,
-                    self.fd,
+                    self.fd(),
                     b.m.offset as libc::off_t,
                 )
             };
@@ -422,11 +424,11 @@ impl CaptureDevice for V4l2Device {
         if let Some(i) = self.held.take() {
             let mut b = buffer_desc(i);
             // SAFETY: b is a live v4l2_buffer, the type VIDIOC_QBUF takes.
-            unsafe { ioctl(self.fd, v4l2::vidioc::VIDIOC_QBUF, &mut b) }
+            unsafe { ioctl(self.fd(), v4l2::vidioc::VIDIOC_QBUF, &mut b) }
                 .map_err(|e| capture_error("VIDIOC_QBUF", e))?;
         }
         let mut pfd = libc::pollfd {
-            fd: self.fd,
+            fd: self.fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -445,7 +447,7 @@ impl CaptureDevice for V4l2Device {
         }
         let mut b = buffer_desc(0);
         // SAFETY: b is a live v4l2_buffer, the type VIDIOC_DQBUF takes.
-        if let Err(e) = unsafe { ioctl(self.fd, v4l2::vidioc::VIDIOC_DQBUF, &mut b) } {
+        if let Err(e) = unsafe { ioctl(self.fd(), v4l2::vidioc::VIDIOC_DQBUF, &mut b) } {
             if e.kind() == io::ErrorKind::WouldBlock {
                 return Err(CaptureError::Timeout);
             }
@@ -482,7 +484,7 @@ impl Drop for V4l2Device {
             let mut typ = BUF_TYPE_CAPTURE as i32;
             // SAFETY: VIDIOC_STREAMOFF reads one int, the buffer type. Errors (an unplugged
             // device) change nothing here.
-            let _ = unsafe { ioctl(self.fd, v4l2::vidioc::VIDIOC_STREAMOFF, &mut typ) };
+            let _ = unsafe { ioctl(self.fd(), v4l2::vidioc::VIDIOC_STREAMOFF, &mut typ) };
         }
         for m in self.bufs.drain(..) {
             // SAFETY: each mapping was made by mmap with this length and is unmapped once.
@@ -493,7 +495,6 @@ impl Drop for V4l2Device {
         req.type_ = BUF_TYPE_CAPTURE;
         req.memory = MEMORY_MMAP;
         // SAFETY: frees the driver's buffers (count 0); req is a live v4l2_requestbuffers.
-        let _ = unsafe { ioctl(self.fd, v4l2::vidioc::VIDIOC_REQBUFS, &mut req) };
-        let _ = &self.dev;
+        let _ = unsafe { ioctl(self.fd(), v4l2::vidioc::VIDIOC_REQBUFS, &mut req) };
     }
 }
