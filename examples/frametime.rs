@@ -2,7 +2,8 @@
 //! (a quick A/B check on a noisy machine; criterion's `cargo bench` is the reference).
 //! `--features` adds the text-feature stage; `--poster` uses the benches' frame
 //! (fixtures/poster_02.png resized) instead of a synthetic pattern; `--threads N` sets the
-//! pipeline's pool size.
+//! pipeline's pool size; `--image PATH` times that image alone (the Python bindings' bench
+//! gives both sides the same frame this way).
 mod common;
 
 use layercam::{Params, Pipeline, RgbView};
@@ -17,8 +18,21 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    for (w, h) in [(640usize, 480usize), (1280, 720), (1920, 1080)] {
-        let rgb = if poster {
+    let image = args
+        .iter()
+        .position(|a| a == "--image")
+        .and_then(|i| args.get(i + 1))
+        .map(|p| {
+            layercam::read_image(std::path::Path::new(p), 0).expect("--image: a readable image")
+        });
+    let sizes = match &image {
+        Some(f) => vec![(f.width, f.height)],
+        None => vec![(640usize, 480usize), (1280, 720), (1920, 1080)],
+    };
+    for (w, h) in sizes {
+        let rgb = if let Some(f) = &image {
+            f.rgb.clone()
+        } else if poster {
             common::poster_frame(w, h)
         } else {
             common::synthetic_frame(w, h)

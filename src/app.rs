@@ -10,10 +10,7 @@ use layercam::output::{write_layer_files, LayerRecord};
 use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
 use layercam::sink::{HeadlessSink, Progress};
 use layercam::source::demo::DemoSource;
-use layercam::source::files::ImageFiles;
 use layercam::source::pollread::StopFlags;
-use layercam::source::rawdir::{is_raw_recording, RawRecordingSource};
-use layercam::source::y4m::Y4mSource;
 use layercam::source::FrameSource;
 use layercam::{read_image_limited, Pipeline};
 
@@ -348,29 +345,18 @@ fn replay_source(
     // a pipe's header is read here: Ctrl-C must end that wait too
     let stops = StopFlags::default();
     stops.add(interrupt_flag().clone());
-    if path == Path::new("-") {
-        let source = Y4mSource::stdin(stops)?;
-        return Ok(Box::new(
-            source.with_max_pixels(max_pixels).context("stdin")?,
-        ));
-    }
-    if path
+    let source = layercam::source::open_replay(path, pattern, max_pixels, stops);
+    let y4m = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("y4m"))
-    {
-        let source = Y4mSource::open_watching(path, stops)?;
-        return Ok(Box::new(
-            source
-                .with_max_pixels(max_pixels)
-                .with_context(|| path.display().to_string())?,
-        ));
+        .is_some_and(|e| e.eq_ignore_ascii_case("y4m"));
+    if path == Path::new("-") {
+        Ok(source.context("stdin")?)
+    } else if y4m {
+        // a y4m header's refusal does not name the file by itself
+        Ok(source.with_context(|| path.display().to_string())?)
+    } else {
+        Ok(source?)
     }
-    if is_raw_recording(path) {
-        return Ok(Box::new(RawRecordingSource::open(path)?));
-    }
-    Ok(Box::new(
-        ImageFiles::open(path, pattern)?.with_max_pixels(max_pixels),
-    ))
 }
 
 /// Where results go.

@@ -199,6 +199,19 @@ pub struct Processed {
     pub timings: StageTimings,
 }
 
+/// Gives results back to a [`Runtime`]'s worker, whose next frames then reuse their buffers;
+/// see [`Runtime::recycler`]. Results offered when the worker holds enough, or after the
+/// stream has ended, are dropped.
+#[derive(Debug, Clone)]
+pub struct Recycler(Sender<Processed>);
+
+impl Recycler {
+    /// Offers `p`'s buffers to the worker.
+    pub fn recycle(&self, p: Processed) {
+        let _ = self.0.try_send(p);
+    }
+}
+
 /// A running stream.
 pub struct Runtime {
     /// Processed frames, in order.
@@ -642,6 +655,12 @@ impl Runtime {
     /// Gives a result's buffers back to the worker for reuse.
     pub fn recycle(&self, p: Processed) {
         let _ = self.recycle.try_send(p);
+    }
+
+    /// A handle that gives results back to the worker from anywhere (a result may outlive
+    /// the loop that received it, as it does in the Python bindings).
+    pub fn recycler(&self) -> Recycler {
+        Recycler(self.recycle.clone())
     }
 
     /// Sends a control message to the worker.

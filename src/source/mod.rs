@@ -10,8 +10,58 @@ pub mod rawdir;
 pub mod y4m;
 pub mod yuv;
 
+use std::path::Path;
+
 use crate::error::Result;
 use crate::frame::Frame;
+
+/// Opens a recording for replay: `-` (YUV4MPEG2 on stdin), a `.y4m` file or named pipe, a
+/// raw camera recording (a folder with `camera.json`), or image files (one file, or a
+/// folder's images in name order, those matching the glob `pattern` if given). Frames over
+/// `max_pixels` are refused: a y4m stream's header is checked here, each image as it is
+/// read. `stops` ends a wait for a pipe's header (Ctrl-C before the writer starts).
+///
+/// # Errors
+///
+/// The path cannot be opened, a y4m header is malformed or states a frame over
+/// `max_pixels`, or a folder holds no image.
+///
+/// # Examples
+///
+/// ```no_run
+/// use layercam::source::{open_replay, pollread::StopFlags, Next};
+/// let mut source = open_replay("recording.y4m".as_ref(), None, 8_000_000, StopFlags::default())?;
+/// while let Next::Frame(frame) = source.next()? {
+///     println!("{}x{}", frame.width, frame.height);
+/// }
+/// # Ok::<(), layercam::Error>(())
+/// ```
+pub fn open_replay(
+    path: &Path,
+    pattern: Option<&str>,
+    max_pixels: usize,
+    stops: pollread::StopFlags,
+) -> Result<Box<dyn FrameSource + Send>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(
+            y4m::Y4mSource::stdin(stops)?.with_max_pixels(max_pixels)?,
+        ));
+    }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("y4m"))
+    {
+        return Ok(Box::new(
+            y4m::Y4mSource::open_watching(path, stops)?.with_max_pixels(max_pixels)?,
+        ));
+    }
+    if rawdir::is_raw_recording(path) {
+        return Ok(Box::new(rawdir::RawRecordingSource::open(path)?));
+    }
+    Ok(Box::new(
+        files::ImageFiles::open(path, pattern)?.with_max_pixels(max_pixels),
+    ))
+}
 
 /// What a source yields next.
 #[derive(Debug)]
