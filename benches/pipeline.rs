@@ -59,8 +59,9 @@ fn stable(c: &mut Criterion) {
     g.finish();
 }
 
-/// Layers and features, then the seed's text lines on top, on the same 1280×720 frame: the
-/// cost of the lines stage.
+/// Layers and features, then text lines on top, on the same 1280×720 frame: the cost of the
+/// lines stage (`lines/1280x720`: the default grouping; `lines/features+seed/…`: the seed's
+/// localisation; `lines/features/…`: neither).
 fn lines(c: &mut Criterion) {
     use layercam::pipeline::lines::LinesMode;
     let mut g = c.benchmark_group("lines");
@@ -70,6 +71,7 @@ fn lines(c: &mut Criterion) {
     for (id, lines) in [
         ("features", LinesMode::Off),
         ("features+seed", LinesMode::Seed),
+        ("", LinesMode::Text),
     ] {
         let mut p = Pipeline::new(Params {
             features: true,
@@ -77,7 +79,12 @@ fn lines(c: &mut Criterion) {
             ..Params::default()
         })
         .unwrap();
-        g.bench_function(BenchmarkId::new(id, format!("{w}x{h}")), |b| {
+        let name = if id.is_empty() {
+            format!("{w}x{h}")
+        } else {
+            format!("{id}/{w}x{h}")
+        };
+        g.bench_function(name, |b| {
             b.iter(|| {
                 p.process(RgbView::new(w, h, &rgb).unwrap()).unwrap();
                 std::hint::black_box(p.lines().len())

@@ -1,6 +1,6 @@
 //! One 1280x720 frame through a one-thread pipeline, three times (for instruction counts:
 //! `valgrind --tool=callgrind target/release/examples/oneframe [--features] [--poster]
-//! [--stable] [--lines]`).
+//! [--stable] [--lines [seed]]`).
 mod common;
 
 use layercam::{Params, Pipeline, RgbView};
@@ -15,10 +15,14 @@ fn main() {
     };
     let features = std::env::args().any(|a| a == "--features");
     let stable = std::env::args().any(|a| a == "--stable");
-    let lines = if std::env::args().any(|a| a == "--lines") {
-        layercam::pipeline::lines::LinesMode::Seed
-    } else {
-        layercam::pipeline::lines::LinesMode::Off
+    // --lines: the default grouping; --lines seed: the seed's localisation
+    let args: Vec<String> = std::env::args().collect();
+    let lines = match args.iter().position(|a| a == "--lines") {
+        Some(i) if args.get(i + 1).is_some_and(|m| m == "seed") => {
+            layercam::pipeline::lines::LinesMode::Seed
+        }
+        Some(_) => layercam::pipeline::lines::LinesMode::Text,
+        None => layercam::pipeline::lines::LinesMode::Off,
     };
     let mut p = Pipeline::new(Params {
         threads: 1,

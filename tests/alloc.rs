@@ -51,7 +51,12 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_per_frame(features: bool, threads: usize, stable: bool, lines: bool) -> u64 {
+fn allocations_per_frame(
+    features: bool,
+    threads: usize,
+    stable: bool,
+    lines: layercam::pipeline::lines::LinesMode,
+) -> u64 {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let a = read_image(&root.join("fixtures/poster_00.png"), 0).unwrap();
     let b = read_image(&root.join("fixtures/demo/demo_03.jpg"), 1).unwrap();
@@ -59,11 +64,7 @@ fn allocations_per_frame(features: bool, threads: usize, stable: bool, lines: bo
         features,
         threads,
         stable,
-        lines: if lines {
-            layercam::pipeline::lines::LinesMode::Seed
-        } else {
-            layercam::pipeline::lines::LinesMode::Off
-        },
+        lines,
         ..Params::default()
     })
     .unwrap();
@@ -87,17 +88,20 @@ fn allocations_per_frame(features: bool, threads: usize, stable: bool, lines: bo
 #[test]
 fn steady_state_frames_allocate_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use layercam::pipeline::lines::LinesMode::{Off, Seed, Text};
     for (features, threads, stable, lines) in [
-        (false, 1, false, false),
-        (false, 2, false, false),
-        (true, 2, false, false),
-        (true, 2, true, false),
-        (true, 2, false, true),
+        (false, 1, false, Off),
+        (false, 2, false, Off),
+        (true, 2, false, Off),
+        (true, 2, true, Off),
+        (true, 2, false, Seed),
+        (true, 2, false, Text),
+        (true, 1, true, Text),
     ] {
         let n = allocations_per_frame(features, threads, stable, lines);
         assert_eq!(
             n, 0,
-            "{n} allocations in 10 frames (features {features}, threads {threads}, stable {stable}, lines {lines})"
+            "{n} allocations in 10 frames (features {features}, threads {threads}, stable {stable}, lines {lines:?})"
         );
     }
 }

@@ -8,7 +8,7 @@ import numpy.typing as npt
 
 __version__: str
 
-LinesArg = Union[bool, Literal["seed"], None]
+LinesArg = Union[bool, Literal["text", "seed"], None]
 
 class Result:
     """One processed frame.
@@ -92,8 +92,9 @@ class Pipeline:
     * ``zoom``: integer upscale (1–4).
     * ``power``: power transform exponent (1–4).
     * ``features``: run the text-feature stage (``text_mask``, ``features``).
-    * ``lines``: text lines (``True`` or ``"seed"``: the seed-exact localisation); implies
-      ``features``.
+    * ``lines``: text lines: ``True`` or ``"text"``, lines grouped the way text is set (one
+      box per line, good enough to read from); ``"seed"``, the series' localisation,
+      seed-exact. Implies ``features``.
     * ``stable``: stable layers on video (layers from the scene's recent frames).
     * ``convention``: ``"seed"`` or ``"true"`` extrema numbers.
     * ``bandwidth_tolerance``: relative sigma drift within which h is reused (0 = never).

@@ -68,7 +68,7 @@ fn params(
 ) -> PyResult<Params> {
     let lines = if let Ok(on) = lines.extract::<bool>() {
         if on {
-            LinesMode::Seed
+            LinesMode::Text
         } else {
             LinesMode::Off
         }
@@ -76,7 +76,7 @@ fn params(
         name.parse::<LinesMode>().map_err(PyValueError::new_err)?
     } else {
         return Err(PyValueError::new_err(
-            "lines: expected True, False or a mode name (\"seed\")",
+            "lines: expected True, False or a mode name (\"text\", \"seed\")",
         ));
     };
     let convention = convention

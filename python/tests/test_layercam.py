@@ -67,6 +67,13 @@ def test_analyze_matches_the_cli_field_for_field(tmp_path):
     assert r.lines, "the poster has text lines"
 
 
+def test_default_lines_match_the_cli():
+    (rec,) = cli("analyze", str(POSTER), "--json", "--lines")
+    r = layercam.analyze(POSTER, lines=True)
+    assert r.lines == rec["lines"] and len(r.lines) >= 5
+    assert layercam.Pipeline(lines="text").params["lines"] == "text"
+
+
 def test_process_equals_analyze_and_bgr_equals_rgb():
     frame = rgb(POSTER)
     p = layercam.Pipeline(features=True, lines=True)

@@ -142,6 +142,18 @@ impl TextFeatures {
         (self.width, self.height)
     }
 
+    /// The 8-connected components of the last frame's label map (every layer; a run's
+    /// value is its layer), as the erosion filter labelled them.
+    pub fn layer_components(&self) -> &Components {
+        &self.components
+    }
+
+    /// Per component of [`layer_components`](Self::layer_components): its pixels that
+    /// survive one erosion with the 3×3 cross.
+    pub fn layer_eroded(&self) -> &[u64] {
+        &self.eroded
+    }
+
     /// Counts of the last frame.
     pub fn counts(&self) -> &FeatureCounts {
         &self.counts

@@ -63,15 +63,21 @@ pub enum LinesMode {
     Off,
     /// The series' text localisation, seed-exact (method section 5).
     Seed,
+    /// Lines grouped the way text is set, good enough to read from
+    /// ([`super::textlines`]); what `--lines` gives without a mode.
+    Text,
 }
 
 impl std::str::FromStr for LinesMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "text" => Ok(Self::Text),
             "seed" => Ok(Self::Seed),
             "off" => Ok(Self::Off),
-            _ => Err(format!("unknown lines mode '{s}' (expected seed or off)")),
+            _ => Err(format!(
+                "unknown lines mode '{s}' (expected text, seed or off)"
+            )),
         }
     }
 }

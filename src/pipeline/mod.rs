@@ -19,6 +19,7 @@ pub mod lines;
 pub mod luma;
 pub(crate) mod simd;
 pub mod stable;
+pub mod textlines;
 pub mod zoom;
 
 use std::time::Instant;
@@ -244,6 +245,7 @@ pub struct Pipeline {
     features: features::TextFeatures,
     stable: stable::StableLayers,
     lines: lines::SeedLines,
+    grouping: textlines::TextLines,
     text_lines: Vec<lines::TextLine>,
     timings: StageTimings,
 }
@@ -267,6 +269,7 @@ impl Pipeline {
             features: features::TextFeatures::default(),
             stable: stable::StableLayers::default(),
             lines: lines::SeedLines::default(),
+            grouping: textlines::TextLines::default(),
             text_lines: Vec::new(),
             timings: StageTimings::default(),
         })
@@ -510,7 +513,17 @@ impl Pipeline {
         }
         let t6 = Instant::now();
         self.text_lines.clear();
-        if self.params.lines == lines::LinesMode::Seed {
+        if self.params.lines == lines::LinesMode::Text {
+            let (w, h) = self.features.size();
+            self.grouping.run(
+                self.features.layer_components(),
+                self.features.layer_eroded(),
+                w,
+                h,
+                self.params.zoom,
+                &mut self.text_lines,
+            );
+        } else if self.params.lines == lines::LinesMode::Seed {
             let (w, h) = self.features.size();
             self.lines.run(self.features.mask(), w, h);
             let labels = &self.layers.labels;
