@@ -37,15 +37,15 @@ fn interrupt_flag() -> &'static Arc<AtomicBool> {
 
 /// `layercam analyze`.
 pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
-    let params = args.method.params(0.0);
+    let params = args.method.params_for(0.0, args.crops.is_some());
     let mut pipeline = Pipeline::new(params)?;
-    if let Some(dir) = &args.out {
+    for dir in [&args.out, &args.crops].into_iter().flatten() {
         layercam::output::ensure_dir(dir)?;
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0;
-    let stems = output_stems(&args.images, args.out.as_deref());
+    let stems = output_stems(&args.images, args.out.as_deref().or(args.crops.as_deref()));
     // Ctrl-C and SIGTERM end the run between two images, with the interrupted code
     let flag = interrupt_flag();
     flag.store(false, Ordering::SeqCst);
@@ -143,6 +143,7 @@ fn analyze_one(
     out: &mut impl Write,
 ) -> Result<()> {
     let frame = read_image_limited(path, 0, args.method.max_pixels)?;
+    let lines_on = pipeline.params().lines != layercam::pipeline::lines::LinesMode::Off;
     let layers = pipeline
         .process(frame.view())
         .with_context(|| format!("{}", path.display()))?;
@@ -154,7 +155,7 @@ fn analyze_one(
     if args.method.features {
         rec.features = Some(pipeline.features().counts().clone());
     }
-    if pipeline.params().lines != layercam::pipeline::lines::LinesMode::Off {
+    if lines_on {
         rec.lines = Some(pipeline.lines().to_vec());
     }
     if args.json {
@@ -171,6 +172,17 @@ fn analyze_one(
             layercam::output::write_gray_png(&p, w, h, pipeline.features().mask())?;
             files.push(p);
         }
+        if lines_on {
+            let p = dir.join(format!("{stem}.lines.png"));
+            let boxed = layercam::output::draw_line_boxes(
+                &frame.rgb,
+                frame.width,
+                frame.height,
+                pipeline.lines(),
+            );
+            layercam::output::write_rgb_png(&p, frame.width, frame.height, &boxed)?;
+            files.push(p);
+        }
         if !args.json {
             let own = file_stem(path);
             let renamed = if stem == own {
@@ -184,6 +196,23 @@ fn analyze_one(
                 out,
                 "  wrote {} files into {}{renamed}",
                 files.len(),
+                dir.display()
+            )?;
+        }
+    }
+    if let Some(dir) = &args.crops {
+        let files = layercam::output::write_line_crops(
+            dir,
+            stem,
+            &frame.rgb,
+            pipeline.layers(),
+            pipeline.lines(),
+        )?;
+        if !args.json {
+            writeln!(
+                out,
+                "  wrote {} line crops into {}",
+                files.len() / 2,
                 dir.display()
             )?;
         }
@@ -418,7 +447,7 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
     };
     let stdout = std::io::stdout();
     let json = s.json.then(|| std::io::BufWriter::new(stdout.lock()));
-    let mut sink = HeadlessSink::new(json, s.out.clone(), progress)?;
+    let mut sink = HeadlessSink::new(json, s.out.clone(), progress)?.with_crops(s.crops.clone())?;
     let mut reader_gone = false;
     let outcome: Result<()> = match display {
         Display::Headless => (|| {
@@ -458,6 +487,10 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                     cfg.params.features,
                 );
                 state.stable = cfg.params.stable;
+                if cfg.params.lines != layercam::pipeline::lines::LinesMode::Off {
+                    state.lines = true;
+                    state.lines_mode = cfg.params.lines;
+                }
                 let opts = ViewerOptions {
                     scale: s.scale,
                     layer: s.layer.map(|l| l as usize),
@@ -505,7 +538,9 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
 
 fn stream_config(s: &StreamArgs, policy: Policy, pacing: Pacing) -> RuntimeConfig {
     RuntimeConfig {
-        params: s.method.params(s.bandwidth_tolerance),
+        params: s
+            .method
+            .params_for(s.bandwidth_tolerance, s.crops.is_some()),
         policy,
         pacing,
         max_frames: s.max_frames,

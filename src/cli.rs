@@ -76,9 +76,11 @@ pub struct MethodArgs {
     /// turns it off.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub stable: Option<bool>,
-    /// Text lines after the text features: `seed` (the series' text localisation,
-    /// seed-exact). JSON gains "lines" (boxes in source pixels with their layer).
-    #[arg(long, value_name = "MODE")]
+    /// Text lines after the text features. `--lines` alone (or `text`): lines grouped the
+    /// way text is set, one box per line of text; `seed`: the series' text localisation,
+    /// seed-exact. JSON gains "lines" (boxes in source pixels with their layer, reading
+    /// order).
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "text")]
     pub lines: Option<LinesMode>,
     /// Threads of the layering pipeline (0 = one per core, up to 64).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=64))]
@@ -86,6 +88,16 @@ pub struct MethodArgs {
 }
 
 impl MethodArgs {
+    /// The pipeline parameters; `crops`: line crops are wanted, so lines are on (the
+    /// default grouping unless a mode is given).
+    pub fn params_for(&self, tolerance: f64, crops: bool) -> Params {
+        let mut p = self.params(tolerance);
+        if crops && self.lines.is_none() {
+            p.lines = LinesMode::Text;
+        }
+        p
+    }
+
     /// The pipeline parameters.
     pub fn params(&self, tolerance: f64) -> Params {
         Params {
@@ -112,9 +124,16 @@ pub struct AnalyzeArgs {
     /// One JSON object per line instead of the readable summary.
     #[arg(long)]
     pub json: bool,
-    /// Write <stem>.labels.png, <stem>.layer<k>.png and <stem>.density.png here.
+    /// Write <stem>.labels.png, <stem>.layer<k>.png and <stem>.density.png here, with
+    /// --features <stem>.text.png, with --lines <stem>.lines.png (the image with the lines'
+    /// boxes).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write each text line's crops here: <stem>.line<NN>.png (the source with a margin)
+    /// and <stem>.line<NN>.mask.png (the line's layer as black text on white, at the label
+    /// map's scale). Turns on --lines unless a mode is given.
+    #[arg(long, value_name = "DIR")]
+    pub crops: Option<PathBuf>,
     /// Method parameters.
     #[command(flatten)]
     pub method: MethodArgs,
@@ -132,9 +151,15 @@ pub struct StreamArgs {
     /// One JSON line per frame on stdout, then a summary line.
     #[arg(long)]
     pub json: bool,
-    /// Write frame_NNNNNN.labels.png (and .text.png with --features) per frame here.
+    /// Write frame_NNNNNN.labels.png per frame here (and .text.png with --features,
+    /// .lines.png with --lines).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write each frame's text-line crops here: frame_NNNNNN.line<NN>.png and
+    /// frame_NNNNNN.line<NN>.mask.png (see `analyze --crops`). Turns on --lines unless a
+    /// mode is given.
+    #[arg(long, value_name = "DIR")]
+    pub crops: Option<PathBuf>,
     /// Layer to show first (0–15; later followed by its peak level).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=15))]
     pub layer: Option<u8>,
@@ -299,4 +324,23 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
             "{w}x{h} is out of range; width and height from 1 to 8192"
         ))
     }
+}
+
+/// The command line with a bare `--lines` followed by something that is not a mode (an
+/// input path: `analyze --lines poster.png`) written `--lines=text`, so that the path is not
+/// taken for the mode.
+pub fn lines_flag_alone(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    for i in 0..args.len() {
+        let next_is_mode = args
+            .get(i + 1)
+            .and_then(|a| a.to_str())
+            .is_some_and(|a| a.parse::<LinesMode>().is_ok());
+        if args[i] == "--lines" && !next_is_mode {
+            args[i] = "--lines=text".into();
+        }
+    }
+    args
 }

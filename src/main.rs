@@ -7,7 +7,7 @@ mod cli;
 use clap::Parser;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(cli::lines_flag_alone(std::env::args_os()));
     let result = match &cli.command {
         Some(cli::Command::Analyze(a)) => app::analyze(a),
         Some(cli::Command::Live(a)) => app::live(a),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::pipeline::lines::TextLine;
 use crate::pipeline::{LayerInfo, Layers};
 
 /// The per-image record of `layercam analyze --json` (one JSON object per line).
@@ -100,6 +101,15 @@ impl LayerRecord {
                 "  text features: kept per layer {:?}, pooled {}, final {} px\n",
                 f.kept_per_layer, f.pooled, f.pixels
             );
+        }
+        if let Some(lines) = &self.lines {
+            s += &format!("  text lines: {}\n", lines.len());
+            for l in lines {
+                s += &format!(
+                    "    at {:>4},{:<4} {:>4}x{:<4} layer {}\n",
+                    l.x, l.y, l.w, l.h, l.layer
+                );
+            }
         }
         s
     }
@@ -257,4 +267,88 @@ pub fn write_snapshot(
     write_atomic(&path, json.as_bytes())?;
     files.push(path);
     Ok(files)
+}
+
+/// Colour of the line boxes drawn into `<stem>.lines.png`.
+pub const LINE_BOX_RGB: [u8; 3] = [255, 0, 255];
+
+/// Draws each line's box (2 pixels wide, just outside the box where there is room) in
+/// [`LINE_BOX_RGB`] on a copy of the `width × height` RGB8 source.
+pub fn draw_line_boxes(rgb: &[u8], width: usize, height: usize, lines: &[TextLine]) -> Vec<u8> {
+    let mut out = rgb.to_vec();
+    let mut put = |x: i64, y: i64| {
+        if x >= 0 && y >= 0 && (x as usize) < width && (y as usize) < height {
+            let i = (y as usize * width + x as usize) * 3;
+            out[i..i + 3].copy_from_slice(&LINE_BOX_RGB);
+        }
+    };
+    for l in lines {
+        let (x0, y0) = (l.x as i64, l.y as i64);
+        let (x1, y1) = (x0 + l.w as i64, y0 + l.h as i64);
+        for t in 1..=2 {
+            for x in x0 - t..x1 + t {
+                put(x, y0 - t);
+                put(x, y1 - 1 + t);
+            }
+            for y in y0 - t..y1 + t {
+                put(x0 - t, y);
+                put(x1 - 1 + t, y);
+            }
+        }
+    }
+    out
+}
+
+/// The crop of a line with its margin, in source pixels, clipped to the frame: a tenth of
+/// the line's height on each side, at least 2 pixels (recognisers want a little space
+/// around the text).
+pub fn line_crop(l: &TextLine, width: usize, height: usize) -> (usize, usize, usize, usize) {
+    let m = (l.h as usize / 10).max(2);
+    let x0 = (l.x as usize).saturating_sub(m);
+    let y0 = (l.y as usize).saturating_sub(m);
+    let x1 = (l.x as usize + l.w as usize + m).min(width);
+    let y1 = (l.y as usize + l.h as usize + m).min(height);
+    (x0, y0, x1 - x0, y1 - y0)
+}
+
+/// Writes, for every line `NN` (two digits, reading order), `<stem>.line<NN>.png`, the
+/// source crop with its margin ([`line_crop`]), and `<stem>.line<NN>.mask.png`: the same
+/// region of the label map (so `zoom` times the size) with the pixels of the line's layer
+/// black on white, as recognisers expect text. Each file is written whole.
+///
+/// # Errors
+///
+/// A file cannot be written.
+pub fn write_line_crops(
+    dir: &Path,
+    stem: &str,
+    rgb: &[u8],
+    layers: &Layers,
+    lines: &[TextLine],
+) -> Result<Vec<PathBuf>> {
+    let (w, h) = (layers.width, layers.height);
+    let zoom = layers.upscaled_width / w.max(1);
+    let mut written = Vec::with_capacity(2 * lines.len());
+    let mut crop = Vec::new();
+    for (n, l) in lines.iter().enumerate() {
+        let (x0, y0, cw, ch) = line_crop(l, w, h);
+        crop.clear();
+        for y in y0..y0 + ch {
+            crop.extend_from_slice(&rgb[(y * w + x0) * 3..(y * w + x0 + cw) * 3]);
+        }
+        let p = dir.join(format!("{stem}.line{n:02}.png"));
+        write_rgb_png(&p, cw, ch, &crop)?;
+        written.push(p);
+        let (mx0, my0, mw, mh) = (x0 * zoom, y0 * zoom, cw * zoom, ch * zoom);
+        let uw = layers.upscaled_width;
+        crop.clear();
+        for y in my0..(my0 + mh).min(layers.upscaled_height) {
+            let row = &layers.labels[y * uw + mx0..y * uw + (mx0 + mw).min(uw)];
+            crop.extend(row.iter().map(|&v| if v == l.layer { 0 } else { 255 }));
+        }
+        let p = dir.join(format!("{stem}.line{n:02}.mask.png"));
+        write_gray_png(&p, mw, crop.len() / mw.max(1), &crop)?;
+        written.push(p);
+    }
+    Ok(written)
 }

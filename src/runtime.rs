@@ -164,6 +164,8 @@ pub enum Control {
     SetFeatures(bool),
     /// Switch stable layers on or off (off: seed-exact per frame).
     SetStable(bool),
+    /// Text lines: off, the default grouping, or the seed's localisation.
+    SetLines(crate::pipeline::lines::LinesMode),
 }
 
 /// One processed frame, as delivered to the caller.
@@ -525,6 +527,7 @@ fn worker_steps(
                     Control::SetTolerance(t) => p.bandwidth_tolerance = t,
                     Control::SetFeatures(on) => p.features = on,
                     Control::SetStable(on) => p.stable = on,
+                    Control::SetLines(mode) => p.lines = mode,
                 }
                 pipeline.set_params(p)?;
             }

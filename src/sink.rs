@@ -8,7 +8,9 @@ use std::sync::atomic::Ordering;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::output::{write_gray_png, LayerRecord};
+use crate::output::{
+    draw_line_boxes, write_gray_png, write_line_crops, write_rgb_png, LayerRecord,
+};
 use crate::pipeline::StageTimings;
 use crate::runtime::{LatencyHistogram, Processed, Stats};
 
@@ -122,6 +124,7 @@ pub struct HeadlessSink<W: Write> {
     /// Frames written.
     pub frames_out: u64,
     line: Vec<u8>,
+    crops: Option<PathBuf>,
 }
 
 /// How progress is shown on stderr.
@@ -149,6 +152,12 @@ impl Progress {
     }
 }
 
+/// Whether `p` was processed with text lines on.
+fn lines_on(p: &Processed) -> bool {
+    p.params
+        .is_some_and(|q| q.lines != crate::pipeline::lines::LinesMode::Off)
+}
+
 impl<W: Write> HeadlessSink<W> {
     /// A sink writing JSON lines to `json` (if any) and PNGs into `out_dir` (if any).
     pub fn new(json: Option<W>, out_dir: Option<PathBuf>, progress: Progress) -> Result<Self> {
@@ -162,7 +171,22 @@ impl<W: Write> HeadlessSink<W> {
             latency: LatencyHistogram::default(),
             frames_out: 0,
             line: Vec::new(),
+            crops: None,
         })
+    }
+
+    /// Also writes each frame's text-line crops into `dir` (if any):
+    /// `frame_NNNNNN.line<NN>.png` and `.mask.png` (see [`crate::output::write_line_crops`]).
+    ///
+    /// # Errors
+    ///
+    /// The folder cannot be made.
+    pub fn with_crops(mut self, dir: Option<PathBuf>) -> Result<Self> {
+        if let Some(d) = &dir {
+            crate::output::ensure_dir(d)?;
+        }
+        self.crops = dir;
+        Ok(self)
     }
 
     /// Writes one processed frame.
@@ -175,6 +199,15 @@ impl<W: Write> HeadlessSink<W> {
                 let path = dir.join(format!("frame_{:06}.text.png", p.index));
                 write_gray_png(&path, l.upscaled_width, l.upscaled_height, &p.text_mask)?;
             }
+            if lines_on(p) {
+                let path = dir.join(format!("frame_{:06}.lines.png", p.index));
+                let boxed = draw_line_boxes(&p.rgb, l.width, l.height, &p.lines);
+                write_rgb_png(&path, l.width, l.height, &boxed)?;
+            }
+        }
+        if let (Some(dir), true) = (&self.crops, lines_on(p)) {
+            let stem = format!("frame_{:06}", p.index);
+            write_line_crops(dir, &stem, &p.rgb, &p.layers, &p.lines)?;
         }
         if let Some(w) = self.json.as_mut() {
             self.line.clear();

@@ -391,3 +391,61 @@ fn t_toggles_stable_layers() {
         frames.last().unwrap()
     );
 }
+
+#[test]
+fn l_toggles_text_lines_and_their_boxes() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("poster_00.png"), dir.path().join("poster_00.png")).unwrap();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_layercam"))
+        .args([
+            "replay",
+            dir.path().to_str().unwrap(),
+            "--loop",
+            "--window",
+            "--json",
+            "--fps",
+            "10",
+        ])
+        .stdout(out.reopen().unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let wid = loop {
+        let w = xdotool(&["search", "--name", "^layercam"]);
+        if let Some(w) = w.lines().next().filter(|w| !w.is_empty()) {
+            break w.to_string();
+        }
+        assert!(t.elapsed() < Duration::from_secs(15), "no window");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut v = Viewer { child, wid };
+    std::thread::sleep(Duration::from_millis(700));
+    let boxes = |v: &Viewer| count_color(&v.screenshot(), [255, 0, 255]);
+    assert_eq!(boxes(&v), 0, "no boxes before l");
+    v.key("l");
+    std::thread::sleep(Duration::from_millis(900));
+    let on = boxes(&v);
+    assert!(on > 200, "boxes drawn after l: {on} pixels");
+    v.key("l");
+    std::thread::sleep(Duration::from_millis(900));
+    assert_eq!(boxes(&v), 0, "boxes gone after a second l");
+    let (code, err, _) = v.quit_with("q");
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(out.path()).unwrap();
+    let frames: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v.get("frame").is_some())
+        .collect();
+    assert!(frames[0].get("lines").is_none(), "{}", frames[0]);
+    let with_lines: Vec<&serde_json::Value> =
+        frames.iter().filter(|f| f.get("lines").is_some()).collect();
+    assert!(!with_lines.is_empty(), "frames with lines after l");
+    assert!(with_lines[0]["lines"].as_array().unwrap().len() >= 3);
+}

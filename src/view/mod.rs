@@ -41,6 +41,8 @@ pub enum Key {
     F,
     /// Toggle stable layers.
     T,
+    /// Toggle text lines.
+    L,
     /// Help overlay.
     H,
     /// Quit.
@@ -80,6 +82,7 @@ pub const HELP: &[&str] = &[
     "b          bandwidth cache on / off",
     "f          text features on / off",
     "t          stable layers on / off (per-frame: seed-exact)",
+    "l          text lines on / off (boxes in layer, overlay, text)",
     "h          this help",
     "Esc / q    quit",
 ];
@@ -111,6 +114,10 @@ pub struct ViewerState {
     pub features: bool,
     /// Stable layers on.
     pub stable: bool,
+    /// Text lines on (computed and drawn).
+    pub lines: bool,
+    /// The lines mode `l` switches on (`--lines seed` keeps the seed's).
+    pub lines_mode: crate::pipeline::lines::LinesMode,
     /// Recording source frames.
     pub recording: bool,
     /// A transient message and when it was set.
@@ -133,6 +140,8 @@ impl ViewerState {
             cache: tolerance > 0.0,
             features,
             stable: false,
+            lines: false,
+            lines_mode: crate::pipeline::lines::LinesMode::Text,
             recording: false,
             message: None,
         }
@@ -256,6 +265,20 @@ impl ViewerState {
                     "stable layers off (seed-exact every frame)"
                 });
                 return vec![Action::Control(Control::SetStable(self.stable))];
+            }
+            Key::L => {
+                self.lines = !self.lines;
+                self.say(if self.lines {
+                    "text lines on"
+                } else {
+                    "text lines off"
+                });
+                let mode = if self.lines {
+                    self.lines_mode
+                } else {
+                    crate::pipeline::lines::LinesMode::Off
+                };
+                return vec![Action::Control(Control::SetLines(mode))];
             }
             Key::H => self.help = !self.help,
         }

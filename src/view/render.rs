@@ -1,6 +1,7 @@
 //! Drawing the viewer into a [`Canvas`]: pure, testable without a window.
 
 use crate::canvas::{blend, rgb, Canvas, GLYPH};
+use crate::pipeline::lines::TextLine;
 use crate::pipeline::Layers;
 use crate::plot::DensityPlot;
 use crate::runtime::Processed;
@@ -82,6 +83,8 @@ pub const PALETTE: [u32; 12] = [
 pub const LAYER_TINT: u32 = rgb(255, 150, 0);
 /// Tint of text features in the overlay.
 pub const TEXT_TINT: u32 = rgb(0, 230, 255);
+/// Colour of the text-line boxes.
+pub const LINE_BOX: u32 = rgb(255, 0, 255);
 /// Frame colour of the chosen mosaic tile.
 pub const CHOSEN_FRAME: u32 = rgb(255, 200, 0);
 
@@ -104,6 +107,8 @@ pub struct Scene<'a> {
     pub help: Option<&'a [&'a str]>,
     /// Text scale of the overlays.
     pub text_scale: i64,
+    /// Text lines to box (in the layer, overlay and text views), if shown.
+    pub lines: Option<&'a [TextLine]>,
 }
 
 /// Layout of the window buffer.
@@ -233,6 +238,14 @@ pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) 
             }
         }
     }
+    if let (Some(lines), View::Layer | View::Overlay | View::Text) = (scene.lines, scene.view) {
+        if p.frame_width > 0 && p.frame_height > 0 {
+            for line in lines {
+                let (x, y, w, h) = display_box(p, (cw, ch), line);
+                c.stroke_rect(x - 2, y - 2, w + 4, h + 4, 2, LINE_BOX);
+            }
+        }
+    }
     if scene.density && layout.height > ch {
         let plot = DensityPlot {
             width: cw,
@@ -316,6 +329,32 @@ fn draw_mosaic(c: &mut Canvas, l: &Layers, cw: usize, ch: usize, chosen: usize, 
     }
 }
 
+/// A line's box (source pixels) in display pixels of a `cw × ch` frame area.
+fn display_box(p: &Processed, (cw, ch): (usize, usize), l: &TextLine) -> (i64, i64, i64, i64) {
+    let sx = |v: u32| (v as usize * cw / p.frame_width) as i64;
+    let sy = |v: u32| (v as usize * ch / p.frame_height) as i64;
+    let (x0, y0) = (sx(l.x), sy(l.y));
+    (x0, y0, sx(l.x + l.w) - x0, sy(l.y + l.h) - y0)
+}
+
+/// The text line under display position (x, y) of the frame area, with its number in
+/// reading order (the smallest box when boxes nest).
+pub fn line_under(p: &Processed, layout: Layout, x: f32, y: f32) -> Option<(usize, TextLine)> {
+    if x < 0.0 || y < 0.0 || p.frame_width == 0 || p.frame_height == 0 {
+        return None;
+    }
+    let (x, y) = (x as i64, y as i64);
+    p.lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            let (bx, by, bw, bh) = display_box(p, (layout.width, layout.content_height), l);
+            x >= bx && x < bx + bw && y >= by && y < by + bh
+        })
+        .min_by_key(|(_, l)| l.w as u64 * l.h as u64)
+        .map(|(n, l)| (n, *l))
+}
+
 /// Gray level and layer under display position (x, y) of the frame area, if inside.
 pub fn probe(l: &Layers, layout: Layout, x: f32, y: f32) -> Option<(u8, usize)> {
     if x < 0.0 || y < 0.0 || l.levels.is_empty() {
@@ -375,6 +414,7 @@ mod tests {
             status: "",
             help: None,
             text_scale: 1,
+            lines: None,
         }
     }
 
@@ -439,6 +479,38 @@ mod tests {
         let off = Layout::new(60, 30, 4.0, None);
         render(&mut c, off, &p, &scene(View::Layer, 0, false));
         assert_eq!(c.height, 120);
+    }
+
+    #[test]
+    fn line_boxes_are_drawn_around_the_line_in_the_box_views_only() {
+        let mut p = processed();
+        let line = TextLine {
+            x: 10,
+            y: 5,
+            w: 30,
+            h: 10,
+            layer: 1,
+        };
+        p.lines = vec![line];
+        let layout = Layout::new(60, 30, 4.0, None);
+        let mut c = Canvas::default();
+        let lines = [line];
+        for view in [View::Layer, View::Overlay, View::Text, View::Labels] {
+            let s = Scene {
+                lines: Some(&lines),
+                ..scene(view, 1, false)
+            };
+            render(&mut c, layout, &p, &s);
+            // the box (40..160 x 20..60 at scale 4) is framed 2 pixels outside
+            let framed = [(38, 30), (159 + 2, 30), (100, 18), (100, 60 + 1)]
+                .iter()
+                .all(|&(x, y)| c.get(x, y) == Some(LINE_BOX));
+            assert_eq!(framed, view != View::Labels, "{view:?}");
+            assert_ne!(c.get(100, 40), Some(LINE_BOX), "inside stays clear");
+        }
+        let (n, got) = line_under(&p, layout, 100.0, 40.0).unwrap();
+        assert_eq!((n, got), (0, line));
+        assert!(line_under(&p, layout, 10.0, 10.0).is_none());
     }
 
     #[test]

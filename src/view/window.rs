@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use minifb::{Key as MKey, KeyRepeat, MouseMode, Scale, ScaleMode, Window, WindowOptions};
 
-use super::render::{probe, render, Layout, Scene};
+use super::render::{line_under, probe, render, Layout, Scene};
 use super::{Action, Key, ViewerState, HELP};
 use crate::canvas::Canvas;
 use crate::error::{Error, Result};
@@ -69,6 +69,7 @@ fn map_keys(w: &Window) -> Vec<Key> {
                 MKey::B => Key::B,
                 MKey::F => Key::F,
                 MKey::T => Key::T,
+                MKey::L => Key::L,
                 MKey::H => Key::H,
                 MKey::Escape => Key::Escape,
                 MKey::Q => Key::Q,
@@ -289,9 +290,26 @@ pub fn run_window<W: std::io::Write>(
                 if state.recording { "  REC" } else { "" }
             ),
         ];
+        let lines_on = p
+            .params
+            .is_some_and(|q| q.lines != crate::pipeline::lines::LinesMode::Off);
+        if lines_on {
+            info[0] += &format!("  lines {}", p.lines.len());
+        }
         if let Some((mx, my)) = window.get_mouse_pos(MouseMode::Discard) {
             if let Some((level, layer)) = probe(l, layout, mx, my) {
-                info.push(format!("cursor: gray {level}, layer {}", layer + 1));
+                let mut at = format!("cursor: gray {level}, layer {}", layer + 1);
+                if let Some((n, line)) = line_under(p, layout, mx, my).filter(|_| state.lines) {
+                    at += &format!(
+                        ", line {n} ({}x{} at {},{}, layer {})",
+                        line.w,
+                        line.h,
+                        line.x,
+                        line.y,
+                        line.layer + 1
+                    );
+                }
+                info.push(at);
             }
         }
         if let Some(m) = state.current_message() {
@@ -314,6 +332,7 @@ pub fn run_window<W: std::io::Write>(
             status: &status,
             help: state.help.then_some(HELP),
             text_scale: 1,
+            lines: (state.lines && lines_on).then_some(&p.lines[..]),
         };
         render(&mut canvas, layout, p, &scene);
         window.set_title(&format!(
