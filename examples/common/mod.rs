@@ -86,3 +86,71 @@ pub fn score(w: usize, h: usize, z: usize, truth: &[u8], hit: impl Fn(usize) -> 
     }
     c
 }
+
+/// A box `[x, y, w, h]`.
+pub type Rect = [f64; 4];
+
+/// Intersection over union of two boxes.
+#[allow(dead_code)]
+pub fn iou(a: &Rect, b: &Rect) -> f64 {
+    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+    if ix <= 0.0 || iy <= 0.0 {
+        return 0.0;
+    }
+    let inter = ix * iy;
+    inter / (a[2] * a[3] + b[2] * b[3] - inter)
+}
+
+/// Found boxes matched one to one to the true ones, greedily by IoU (the best pair first),
+/// a match needing IoU ≥ 0.5: the number of matches.
+#[allow(dead_code)]
+pub fn matches(found: &[Rect], truth: &[Rect]) -> usize {
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, f) in found.iter().enumerate() {
+        for (j, t) in truth.iter().enumerate() {
+            let v = iou(f, t);
+            if v >= 0.5 {
+                pairs.push((v, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut used_f, mut used_t) = (vec![false; found.len()], vec![false; truth.len()]);
+    let mut n = 0;
+    for (_, i, j) in pairs {
+        if !used_f[i] && !used_t[j] {
+            used_f[i] = true;
+            used_t[j] = true;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Precision, recall and F of `m` matches among `found` boxes and `truth` texts.
+#[allow(dead_code)]
+pub fn prf(m: usize, found: usize, truth: usize) -> (f64, f64, f64) {
+    let p = m as f64 / found.max(1) as f64;
+    let r = m as f64 / truth.max(1) as f64;
+    let f = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
+    (p, r, f)
+}
+
+/// The texts' boxes of a stills JSON (`texts[].bbox_xywh`).
+#[allow(dead_code)]
+pub fn text_boxes(meta: &serde_json::Value) -> Vec<Rect> {
+    meta["texts"]
+        .as_array()
+        .expect("texts")
+        .iter()
+        .map(|t| {
+            let b = &t["bbox_xywh"];
+            [0, 1, 2, 3].map(|k| b[k].as_f64().expect("number"))
+        })
+        .collect()
+}
