@@ -2,7 +2,7 @@
 """Writes synthetic posters with the boxes of their texts: material for measuring text
 lines on layouts no rule of the project was written against.
 
-    tools/make-posters.py OUTDIR [--count N] [--seed S]
+    tools/make-posters.py OUTDIR [--count N] [--seed S] [--vertical SHARE]
 
 Each poster is `poster_NN.png` (RGB) with `poster_NN.json` in the schema of
 ../shared/data/stills: width, height and `texts`, each with `text`, `bbox_xywh` (the
@@ -10,7 +10,8 @@ ink box in pixels), `color` and `size_px`. Layouts: a flat or gradient backgroun
 panels, an optional picture of photo-like texture (smoothed noise at several scales,
 coloured: leaves, fur, gravel, with no text in it), and 4 to 9 texts (Chinese
 words and English phrases, 14 to 110 px, regular or bold, set in Noto CJK and DejaVu) placed
-without overlapping, mostly on an even background, each with a brightness contrast of at
+without overlapping (with --vertical, that share of the Chinese ones set as a column, one
+character under the other), mostly on an even background, each with a brightness contrast of at
 least 60 gray levels to the mean of what it sits on. Then camera effects: a slight blur, sensor noise, JPEG at quality 85.
 
 Needs Pillow and numpy, and the fonts of fonts-noto-cjk and fonts-dejavu-core.
@@ -85,7 +86,20 @@ def overlaps(box, boxes, pad=6):
                for b in boxes)
 
 
-def poster(rng):
+def vertical_box(draw, s, font, size):
+    """Ink box of `s` set as a column (one character under the other, 1.1 em apart) at
+    the origin, and each character's drawing origin."""
+    boxes, origins = [], []
+    for i, ch in enumerate(s):
+        oy = int(i * size * 1.1)
+        x0, y0, x1, y1 = draw.textbbox((0, oy), ch, font=font)
+        boxes.append((x0, y0, x1, y1))
+        origins.append((0, oy))
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes)), origins
+
+
+def poster(rng, vertical=0.0):
     w, h = rng.choice(SIZES)
     img = background(rng, w, h)
     draw = ImageDraw.Draw(img)
@@ -111,7 +125,11 @@ def poster(rng):
         bold = rng.random() < 0.4
         font = (ImageFont.truetype(CJK.format("Bold" if bold else "Regular"), size) if chinese
                 else ImageFont.truetype(LATIN.format("-Bold" if bold else ""), size))
-        x0, y0, x1, y1 = draw.textbbox((0, 0), s, font=font)
+        upright = chinese and vertical > 0 and rng.random() < vertical
+        if upright:
+            (x0, y0, x1, y1), origins = vertical_box(draw, s, font, size)
+        else:
+            x0, y0, x1, y1 = draw.textbbox((0, 0), s, font=font)
         tw, th = x1 - x0, y1 - y0
         if tw >= w - 20 or th >= h - 20:
             continue
@@ -124,9 +142,13 @@ def poster(rng):
             continue  # most text is set on one background, not across an edge
         under = under.mean(axis=0)
         color = random_color(rng, tuple(under), 60)
-        draw.text((x - x0, y - y0), s, font=font, fill=color)
+        if upright:
+            for ch, (ox, oy) in zip(s, origins):
+                draw.text((x - x0 + ox, y - y0 + oy), ch, font=font, fill=color)
+        else:
+            draw.text((x - x0, y - y0), s, font=font, fill=color)
         texts.append({"text": s, "bbox_xywh": [x, y, tw, th], "color": hexcolor(color),
-                      "size_px": size, "_box": box})
+                      "size_px": size, "vertical": upright, "_box": box})
     img = img.filter(ImageFilter.GaussianBlur(0.6))
     arr = np.asarray(img).astype(np.float32)
     arr += np.random.default_rng(rng.randrange(1 << 30)).normal(0, 3, arr.shape)
@@ -141,11 +163,13 @@ def main():
     ap.add_argument("outdir", type=Path)
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--vertical", type=float, default=0.0,
+                    help="share of Chinese texts set as a column (default 0)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     args.outdir.mkdir(parents=True, exist_ok=True)
     for n in range(args.count):
-        img, meta = poster(rng)
+        img, meta = poster(rng, args.vertical)
         name = f"poster_{n:02d}"
         # JPEG round trip: a camera's compression
         tmp = args.outdir / f"{name}.tmp.jpg"

@@ -28,6 +28,9 @@
 //!    their glyphs are mostly of the line's height, and their glyphs' tops or bottoms are
 //!    aligned (a baseline, or CJK's em box) within [`ALIGN`] of the glyph height: texture
 //!    makes chains of blobs too, but not aligned ones.
+//!    Glyphs no line took are chained the same way top to bottom: a column of at least
+//!    [`MIN_GLYPHS`] about square glyphs of one width, aligned on both sides, and
+//!    [`COLUMN_ASPECT`] times as tall as wide, is a line too (CJK set vertically).
 //! 5. **Across layers**: lines of different layers in one row band and of similar height,
 //!    at most half a height apart, are one line (a gradient fill splits a title between two
 //!    layers); the joined line's layer is the one with the most ink. Of lines overlapping by
@@ -62,6 +65,8 @@ pub const GAP: f64 = 1.0;
 pub const MIN_GLYPHS: usize = 3;
 /// Largest median deviation of the glyphs' tops or bottoms, in glyph heights (plus a pixel).
 pub const ALIGN: f64 = 0.05;
+/// A column of glyphs is a line when it is at least this many times as tall as wide.
+pub const COLUMN_ASPECT: f64 = 2.0;
 /// Lines overlapping by more than this IoU are one.
 pub const DUPLICATE_IOU: f64 = 0.3;
 /// Lines of different layers are joined across gaps up to this many heights.
@@ -86,6 +91,16 @@ impl Item {
     }
     fn w(&self) -> u32 {
         self.d - self.c
+    }
+    /// The box mirrored across the diagonal (rows become columns).
+    fn transposed(&self) -> Item {
+        Item {
+            a: self.c,
+            b: self.d,
+            c: self.a,
+            d: self.b,
+            ..*self
+        }
     }
     fn join(&self, o: &Item) -> Item {
         Item {
@@ -215,6 +230,11 @@ pub struct TextLines {
     members: Vec<u32>,
     starts: Vec<u32>,
     scratch: [Vec<u32>; 4],
+    /// Per glyph (then per turned glyph): taken by a line.
+    used: Vec<bool>,
+    /// Free glyphs transposed, and the columns found among them (transposed).
+    turned: Vec<Item>,
+    turned_lines: Vec<Item>,
 }
 
 const NO_LAYER: u8 = u8::MAX;
@@ -333,55 +353,54 @@ impl TextLines {
         }
     }
 
-    /// Steps 3 and 4: glyphs chained into lines; the lines set like text kept.
+    /// Steps 3 and 4: glyphs chained into lines; the lines set like text kept. Then the same
+    /// for columns (CJK set vertically), on the glyphs no line took, by chaining their
+    /// transposed boxes: a column is kept when it is clearly one (at least
+    /// [`COLUMN_ASPECT`] times as tall as wide, its glyphs about square).
     fn chain_lines(&mut self) {
-        let tallest = self.glyphs.iter().map(Item::h).max().unwrap_or(0) as f64;
-        link(
+        self.lines.clear();
+        self.used.clear();
+        self.used.resize(self.glyphs.len(), false);
+        chain(
             &self.glyphs,
             &mut self.order,
             &mut self.parent,
-            |g| g.d as i64 + (GAP * tallest) as i64,
-            |p, q| p.layer == q.layer && same_line(p, q, GAP, true),
+            &mut self.members,
+            &mut self.starts,
+            &mut self.scratch,
+            &mut self.used,
+            1.0,
+            true,
+            false,
+            &mut self.lines,
         );
-        groups(
-            &self.glyphs,
+        // columns: the free glyphs turned on their side, so a column is a row
+        self.turned.clear();
+        self.turned.extend(
+            self.glyphs
+                .iter()
+                .zip(&self.used)
+                .filter(|(g, &used)| !used && 2 * g.w() >= g.h() && 2 * g.h() >= g.w())
+                .map(|(g, _)| g.transposed()),
+        );
+        self.turned_lines.clear();
+        self.used.clear();
+        self.used.resize(self.turned.len(), false);
+        chain(
+            &self.turned,
+            &mut self.order,
             &mut self.parent,
             &mut self.members,
             &mut self.starts,
+            &mut self.scratch,
+            &mut self.used,
+            COLUMN_ASPECT,
+            false,
+            true,
+            &mut self.turned_lines,
         );
-        self.lines.clear();
-        let [heights, tops, bottoms, dev] = &mut self.scratch;
-        for g in self.starts.windows(2) {
-            let group = &self.members[g[0] as usize..g[1] as usize];
-            if group.len() < MIN_GLYPHS {
-                continue;
-            }
-            let mut line = self.glyphs[group[0] as usize];
-            for &m in &group[1..] {
-                line = line.join(&self.glyphs[m as usize]);
-            }
-            if line.w() < line.h() {
-                continue;
-            }
-            heights.clear();
-            tops.clear();
-            bottoms.clear();
-            for &m in group {
-                let it = &self.glyphs[m as usize];
-                heights.push(it.h());
-                tops.push(it.a);
-                bottoms.push(it.b);
-            }
-            let typical = median(heights) as f64;
-            if typical < 0.5 * line.h() as f64 {
-                continue;
-            }
-            let aligned = median_deviation(tops, dev).min(median_deviation(bottoms, dev));
-            if aligned as f64 > ALIGN * typical + 1.0 {
-                continue;
-            }
-            self.lines.push(line);
-        }
+        self.lines
+            .extend(self.turned_lines.iter().map(Item::transposed));
     }
 
     /// Step 5, first half: collinear lines of different layers joined.
@@ -437,6 +456,77 @@ impl TextLines {
             }
         }));
         out.sort_unstable_by_key(|t| (t.y, t.x));
+    }
+}
+
+/// Chains `items` into lines (step 3) and appends those set like text (step 4) to `out`,
+/// marking their items in `used`: at least [`MIN_GLYPHS`] items, at least `min_aspect`
+/// times as wide as high, items mostly of the line's height, tops or bottoms aligned (with
+/// `both`: tops, bottoms and heights).
+#[allow(clippy::too_many_arguments)]
+fn chain(
+    items: &[Item],
+    order: &mut Vec<u32>,
+    parent: &mut Vec<u32>,
+    members: &mut Vec<u32>,
+    starts: &mut Vec<u32>,
+    scratch: &mut [Vec<u32>; 4],
+    used: &mut [bool],
+    min_aspect: f64,
+    flat: bool,
+    both: bool,
+    out: &mut Vec<Item>,
+) {
+    let tallest = items.iter().map(Item::h).max().unwrap_or(0) as f64;
+    link(
+        items,
+        order,
+        parent,
+        |g| g.d as i64 + (GAP * tallest) as i64,
+        |p, q| p.layer == q.layer && same_line(p, q, GAP, flat),
+    );
+    groups(items, parent, members, starts);
+    let [heights, tops, bottoms, dev] = scratch;
+    for g in starts.windows(2) {
+        let group = &members[g[0] as usize..g[1] as usize];
+        if group.len() < MIN_GLYPHS {
+            continue;
+        }
+        let mut line = items[group[0] as usize];
+        for &m in &group[1..] {
+            line = line.join(&items[m as usize]);
+        }
+        if (line.w() as f64) < min_aspect * line.h() as f64 {
+            continue;
+        }
+        heights.clear();
+        tops.clear();
+        bottoms.clear();
+        for &m in group {
+            let it = &items[m as usize];
+            heights.push(it.h());
+            tops.push(it.a);
+            bottoms.push(it.b);
+        }
+        let typical = median(heights) as f64;
+        if typical < 0.5 * line.h() as f64 {
+            continue;
+        }
+        let (top, bottom) = (median_deviation(tops, dev), median_deviation(bottoms, dev));
+        // a line aligns on its baseline or its cap line; a CJK column (`both`) on both sides,
+        // its glyphs of one size
+        let aligned = if both {
+            top.max(bottom).max(median_deviation(heights, dev))
+        } else {
+            top.min(bottom)
+        };
+        if aligned as f64 > ALIGN * typical + 1.0 {
+            continue;
+        }
+        for &m in group {
+            used[m as usize] = true;
+        }
+        out.push(line);
     }
 }
 
@@ -587,6 +677,24 @@ mod tests {
             (got[0].x + got[0].w, got[0].y + got[0].h),
             ((11 + 3 * 26 + 20u32).div_ceil(2), 21)
         );
+    }
+
+    #[test]
+    fn a_column_of_square_glyphs_is_a_line() {
+        let (w, h) = (300, 400);
+        let mut rects = Vec::new();
+        for k in 0..4 {
+            rects.extend(letters(20 + k * 46, 100, 40, 1, 0));
+        }
+        // and a row beside it stays a row
+        rects.extend(letters(340, 150, 24, 4, 30));
+        let got = lines_of(&map(w, h, &rects), w, h, 1);
+        let column = got.iter().find(|l| l.h > l.w).expect("a column");
+        assert_eq!(
+            (column.x, column.y, column.w, column.h),
+            (100, 20, 40, 3 * 46 + 40)
+        );
+        assert_eq!(got.len(), 2, "{got:?}");
     }
 
     #[test]
