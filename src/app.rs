@@ -37,8 +37,19 @@ fn interrupt_flag() -> &'static Arc<AtomicBool> {
 
 /// `layercam analyze`.
 pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
-    let params = args.method.params_for(0.0, args.crops.is_some());
+    let params = args
+        .method
+        .params_for(0.0, args.crops.is_some() || args.ocr.ocr);
     let mut pipeline = Pipeline::new(params)?;
+    #[cfg(not(feature = "ocr"))]
+    if args.ocr.ocr {
+        bail!("--ocr: this layercam was built without the ocr feature (cargo build --features ocr, with libtesseract-dev)");
+    }
+    #[cfg(feature = "ocr")]
+    let mut reader = match args.ocr.ocr {
+        true => Some(layercam::ocr::LineReader::new(&args.ocr.ocr_lang)?),
+        false => None,
+    };
     for dir in [&args.out, &args.crops].into_iter().flatten() {
         layercam::output::ensure_dir(dir)?;
     }
@@ -55,7 +66,15 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
             eprintln!("interrupted");
             return Ok(EXIT_INTERRUPTED);
         }
-        match analyze_one(&mut pipeline, path, stem, args, &mut out) {
+        match analyze_one(
+            &mut pipeline,
+            #[cfg(feature = "ocr")]
+            reader.as_mut(),
+            path,
+            stem,
+            args,
+            &mut out,
+        ) {
             Ok(()) => {}
             // the reader went away (`| head`): stop; `main` ends quietly
             Err(e) if is_broken_pipe(&e) => return Err(e),
@@ -137,6 +156,7 @@ fn output_stems(paths: &[std::path::PathBuf], out: Option<&Path>) -> Vec<String>
 
 fn analyze_one(
     pipeline: &mut Pipeline,
+    #[cfg(feature = "ocr")] ocr: Option<&mut layercam::ocr::LineReader>,
     path: &Path,
     stem: &str,
     args: &AnalyzeArgs,
@@ -156,7 +176,53 @@ fn analyze_one(
         rec.features = Some(pipeline.features().counts().clone());
     }
     if lines_on {
-        rec.lines = Some(pipeline.lines().to_vec());
+        rec.lines = Some(pipeline.lines().iter().map(Into::into).collect());
+    }
+    #[cfg(feature = "ocr")]
+    if let (Some(reader), Some(lines)) = (ocr, rec.lines.as_mut()) {
+        let mut scratch = Vec::new();
+        let (readings, refused) = layercam::ocr::read_lines(
+            reader,
+            &frame.rgb,
+            frame.width,
+            frame.height,
+            pipeline.lines(),
+            &mut scratch,
+        );
+        for (l, r) in lines.iter_mut().zip(readings) {
+            if let Some(r) = r {
+                l.text = Some(r.text);
+                l.confidence = Some(r.confidence);
+            }
+        }
+        if refused > 0 {
+            eprintln!("{name}: the recogniser refused {refused} line crops (skipped)");
+        }
+        // what the page holds outside the lines that were read
+        let read: Vec<layercam::pipeline::lines::TextLine> = lines
+            .iter()
+            .filter(|l| l.text.is_some())
+            .map(|l| l.line)
+            .collect();
+        match layercam::ocr::read_outside_lines(
+            reader,
+            &frame.rgb,
+            frame.width,
+            frame.height,
+            &read,
+        ) {
+            Ok(found) => lines.extend(found.into_iter().map(|(line, r)| {
+                let layer = majority_layer(pipeline.layers(), &line);
+                layercam::output::LineRecord {
+                    line: layercam::pipeline::lines::TextLine { layer, ..line },
+                    text: Some(r.text),
+                    confidence: Some(r.confidence),
+                    source: Some("page"),
+                }
+            })),
+            Err(e) => eprintln!("{name}: reading outside the lines failed: {e}"),
+        }
+        lines.sort_by_key(|r| (r.line.y, r.line.x));
     }
     if args.json {
         serde_json::to_writer(&mut *out, &rec)?;
@@ -218,6 +284,21 @@ fn analyze_one(
         }
     }
     Ok(())
+}
+
+/// The layer most of a box's label-map pixels are in (ties: the lower).
+#[cfg(feature = "ocr")]
+fn majority_layer(l: &layercam::Layers, b: &layercam::pipeline::lines::TextLine) -> u8 {
+    let z = l.upscaled_width / l.width.max(1);
+    let mut count = [0u32; 256];
+    for y in (b.y as usize * z)..((b.y + b.h) as usize * z).min(l.upscaled_height) {
+        let row = &l.labels[y * l.upscaled_width..(y + 1) * l.upscaled_width];
+        for &v in &row[(b.x as usize * z).min(row.len())..((b.x + b.w) as usize * z).min(row.len())]
+        {
+            count[v as usize] += 1;
+        }
+    }
+    (0..256).rev().max_by_key(|&k| count[k]).unwrap_or(0) as u8
 }
 
 /// `layercam cameras`.

@@ -134,9 +134,24 @@ pub struct AnalyzeArgs {
     /// map's scale). Turns on --lines unless a mode is given.
     #[arg(long, value_name = "DIR")]
     pub crops: Option<PathBuf>,
+    /// Reading the text.
+    #[command(flatten)]
+    pub ocr: OcrArgs,
     /// Method parameters.
     #[command(flatten)]
     pub method: MethodArgs,
+}
+
+/// Options of the recogniser.
+#[derive(Debug, Clone, Args)]
+pub struct OcrArgs {
+    /// Read each text line with Tesseract: JSON lines gain "text" and "confidence"
+    /// (0–100), the summary shows the text. Turns on --lines unless a mode is given.
+    #[arg(long)]
+    pub ocr: bool,
+    /// Tesseract languages, `+`-separated (each needs its tesseract-ocr-<lang> package).
+    #[arg(long, default_value = "chi_sim+eng", value_name = "LANGS")]
+    pub ocr_lang: String,
 }
 
 /// Options of every streaming command.

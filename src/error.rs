@@ -94,6 +94,9 @@ pub enum Error {
         /// Bytes asked for.
         bytes: usize,
     },
+    /// The recogniser: missing language data, an image it refused, a failed recognition.
+    #[error("OCR: {0}")]
+    Ocr(String),
     /// A record could not be serialised.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -23,6 +23,8 @@ pub mod decode;
 pub mod error;
 pub use pipeline::features;
 pub mod frame;
+#[cfg(feature = "ocr")]
+pub mod ocr;
 pub mod output;
 pub mod pipeline;
 pub mod plot;

@@ -43,9 +43,39 @@ pub struct LayerRecord {
     /// (a scene change).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stability: Option<crate::pipeline::stable::Stability>,
-    /// With `--lines`: text lines in source pixels, in reading order, with their layer.
+    /// With `--lines`: text lines in source pixels, in reading order, with their layer (and
+    /// their text with `--ocr`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lines: Option<Vec<crate::pipeline::lines::TextLine>>,
+    pub lines: Option<Vec<LineRecord>>,
+}
+
+/// A text line of a record: its box and layer, and what the recogniser read in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineRecord {
+    /// Box (source pixels) and layer.
+    #[serde(flatten)]
+    pub line: TextLine,
+    /// The text read (with OCR, when it read any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The recogniser's confidence in it, 0–100.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    /// `"page"` for a line the recogniser found by itself outside layercam's lines; absent
+    /// for layercam's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
+}
+
+impl From<&TextLine> for LineRecord {
+    fn from(line: &TextLine) -> Self {
+        Self {
+            line: *line,
+            text: None,
+            confidence: None,
+            source: None,
+        }
+    }
 }
 
 impl LayerRecord {
@@ -104,11 +134,16 @@ impl LayerRecord {
         }
         if let Some(lines) = &self.lines {
             s += &format!("  text lines: {}\n", lines.len());
-            for l in lines {
+            for r in lines {
+                let l = &r.line;
                 s += &format!(
-                    "    at {:>4},{:<4} {:>4}x{:<4} layer {}\n",
+                    "    at {:>4},{:<4} {:>4}x{:<4} layer {}",
                     l.x, l.y, l.w, l.h, l.layer
                 );
+                if let (Some(t), Some(c)) = (&r.text, r.confidence) {
+                    s += &format!("  \"{t}\" ({c:.0})");
+                }
+                s += "\n";
             }
         }
         s

@@ -42,7 +42,7 @@ impl<'a> FrameRecord<'a> {
         if p.params
             .is_some_and(|q| q.lines != crate::pipeline::lines::LinesMode::Off)
         {
-            layers.lines = Some(p.lines.clone());
+            layers.lines = Some(p.lines.iter().map(Into::into).collect());
         }
         Self {
             frame: p.index,

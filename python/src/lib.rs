@@ -146,7 +146,7 @@ impl PyLayersResult {
             let mut rec = LayerRecord::new(&self.p.origin, &self.p.layers);
             rec.features = self.p.features.clone();
             if self.p.params.is_some_and(|q| q.lines != LinesMode::Off) {
-                rec.lines = Some(self.p.lines.clone());
+                rec.lines = Some(self.p.lines.iter().map(Into::into).collect());
             }
             serde_json::to_value(rec)
         };

@@ -1,0 +1,128 @@
+//! Reading the text (the `ocr` feature): `analyze --ocr` on a poster, the page's own lines
+//! outside layercam's, a missing language named with its package, and the engine reused
+//! across lines.
+#![cfg(feature = "ocr")]
+
+mod common;
+
+use std::process::Command;
+
+use common::fixture;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_layercam"));
+    c.env_remove("DISPLAY").env_remove("LAYERCAM_FAKE_CAMERA");
+    c
+}
+
+#[test]
+fn analyze_ocr_reads_the_posters_lines() {
+    let out = bin()
+        .args([
+            "analyze",
+            fixture("poster_00.png").to_str().unwrap(),
+            "--ocr",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let rec: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = rec["lines"].as_array().expect("--ocr turns lines on");
+    let texts: Vec<&str> = lines.iter().filter_map(|l| l["text"].as_str()).collect();
+    for want in ["WEEKEND SPECIAL", "品牌联名款", "抢先购", "Get Yours Today"] {
+        assert!(texts.contains(&want), "{want} not in {texts:?}");
+    }
+    for l in lines.iter().filter(|l| l.get("text").is_some()) {
+        let c = l["confidence"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&c), "{l}");
+    }
+    // "Get Yours Today" shares its background's layer: the recogniser's own line finds it
+    let page = lines
+        .iter()
+        .find(|l| l["text"] == "Get Yours Today")
+        .unwrap();
+    assert_eq!(page["source"], "page", "{page}");
+    assert!(lines
+        .iter()
+        .any(|l| l.get("source").is_none() && l.get("text").is_some()));
+    // reading order holds with the page's lines added
+    let key = |l: &Value| (l["y"].as_u64().unwrap(), l["x"].as_u64().unwrap());
+    assert!(lines.windows(2).all(|p| key(&p[0]) <= key(&p[1])));
+
+    // without --json the summary shows the text
+    let out = bin()
+        .args([
+            "analyze",
+            fixture("poster_00.png").to_str().unwrap(),
+            "--ocr",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"WEEKEND SPECIAL\""), "{text}");
+}
+
+#[test]
+fn a_missing_language_names_its_package() {
+    let out = bin()
+        .args([
+            "analyze",
+            fixture("poster_00.png").to_str().unwrap(),
+            "--ocr",
+            "--ocr-lang",
+            "eng+klingon_tlh",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("klingon_tlh (package tesseract-ocr-klingon-tlh)"),
+        "{err}"
+    );
+    assert!(!err.contains("eng (package"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing processed");
+}
+
+#[test]
+fn one_engine_reads_line_after_line_and_refuses_what_it_cannot_read() {
+    use layercam::ocr::{read_lines, LineReader};
+    use layercam::pipeline::lines::{LinesMode, TextLine};
+    use layercam::{read_image, Params, Pipeline};
+    let frame = read_image(&fixture("poster_02.png"), 0).unwrap();
+    let mut p = Pipeline::new(Params {
+        features: true,
+        lines: LinesMode::Text,
+        ..Params::default()
+    })
+    .unwrap();
+    p.process(frame.view()).unwrap();
+    let mut reader = LineReader::new("chi_sim+eng").unwrap();
+    let mut lines = p.lines().to_vec();
+    // an empty box at the right edge leaves a crop too small to read: counted, not an error
+    lines.push(TextLine {
+        x: frame.width as u32,
+        y: 10,
+        w: 0,
+        h: 0,
+        layer: 0,
+    });
+    let mut scratch = Vec::new();
+    let (readings, refused) = read_lines(
+        &mut reader,
+        &frame.rgb,
+        frame.width,
+        frame.height,
+        &lines,
+        &mut scratch,
+    );
+    assert_eq!(readings.len(), lines.len());
+    assert!(readings.last().unwrap().is_none());
+    assert!(refused >= 1);
+    let texts: Vec<&str> = readings.iter().flatten().map(|r| r.text.as_str()).collect();
+    assert!(texts.contains(&"HOT PICKS"), "{texts:?}");
+    assert!(texts.contains(&"Fresh Stock"), "{texts:?}");
+}
