@@ -217,6 +217,7 @@ fn analyze_one(
                     line: layercam::pipeline::lines::TextLine { layer, ..line },
                     text: Some(r.text),
                     confidence: Some(r.confidence),
+                    text_frame: None,
                     source: Some("page"),
                 }
             })),
@@ -505,6 +506,16 @@ fn choose_display(s: &StreamArgs) -> Result<Display> {
 /// Runs a stream to its end with the chosen display; returns the exit code.
 fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Result<i32> {
     let display = choose_display(s)?;
+    #[cfg(not(feature = "ocr"))]
+    if s.ocr.ocr {
+        bail!("--ocr: this layercam was built without the ocr feature (cargo build --features ocr, with libtesseract-dev)");
+    }
+    // the engine is made before the stream starts: a missing language fails at once
+    #[cfg(feature = "ocr")]
+    let live_reader = match s.ocr.ocr {
+        true => Some(layercam::ocr::LiveReader::start(&s.ocr.ocr_lang)?),
+        false => None,
+    };
     let flag = interrupt_flag();
     flag.store(false, Ordering::SeqCst);
     let rt = Runtime::start(opener, cfg.clone())?;
@@ -528,7 +539,10 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
     };
     let stdout = std::io::stdout();
     let json = s.json.then(|| std::io::BufWriter::new(stdout.lock()));
-    let mut sink = HeadlessSink::new(json, s.out.clone(), progress)?.with_crops(s.crops.clone())?;
+    let sink = HeadlessSink::new(json, s.out.clone(), progress)?.with_crops(s.crops.clone())?;
+    #[cfg(feature = "ocr")]
+    let sink = sink.with_ocr(live_reader);
+    let mut sink = sink;
     let mut reader_gone = false;
     let outcome: Result<()> = match display {
         Display::Headless => (|| {
@@ -621,7 +635,7 @@ fn stream_config(s: &StreamArgs, policy: Policy, pacing: Pacing) -> RuntimeConfi
     RuntimeConfig {
         params: s
             .method
-            .params_for(s.bandwidth_tolerance, s.crops.is_some()),
+            .params_for(s.bandwidth_tolerance, s.crops.is_some() || s.ocr.ocr),
         policy,
         pacing,
         max_frames: s.max_frames,

@@ -175,6 +175,9 @@ pub struct StreamArgs {
     /// mode is given.
     #[arg(long, value_name = "DIR")]
     pub crops: Option<PathBuf>,
+    /// Reading the text (on a thread of its own: the pipeline keeps its frame rate).
+    #[command(flatten)]
+    pub ocr: OcrArgs,
     /// Layer to show first (0–15; later followed by its peak level).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=15))]
     pub layer: Option<u8>,

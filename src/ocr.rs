@@ -20,6 +20,9 @@ use crate::pipeline::lines::TextLine;
 /// The languages `--ocr-lang` defaults to: simplified Chinese and English.
 pub const DEFAULT_LANGUAGES: &str = "chi_sim+eng";
 
+/// Line crops taller than this are scaled down to it before reading.
+pub const MAX_READ_HEIGHT: usize = 48;
+
 /// What Tesseract read in a crop.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Reading {
@@ -390,4 +393,280 @@ pub fn read_lines(
         })
         .collect();
     (readings, refused)
+}
+
+/// What the live reader knows of a line: its best reading so far and the frame it came
+/// from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LineText {
+    /// The text.
+    pub text: String,
+    /// Confidence, 0–100.
+    pub confidence: f32,
+    /// The frame whose crop gave it.
+    pub frame: u64,
+}
+
+/// Cells of a crop's signature: a coarse gray thumbnail (4 rows × 16 columns) telling
+/// whether a line's content changed since it was read.
+const SIG_ROWS: usize = 4;
+const SIG_COLS: usize = 16;
+type Signature = [u8; SIG_ROWS * SIG_COLS];
+
+/// Mean absolute difference of two signatures above which a line is read again.
+pub const CHANGED: u32 = 12;
+/// Frames a track survives without being seen.
+pub const TRACK_TTL: u64 = 60;
+
+fn signature(rgb: &[u8], w: usize, h: usize) -> Signature {
+    let mut sum = [0u32; SIG_ROWS * SIG_COLS];
+    let mut n = [0u32; SIG_ROWS * SIG_COLS];
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) * 3;
+            let g =
+                (rgb[i] as u32 * 299 + rgb[i + 1] as u32 * 587 + rgb[i + 2] as u32 * 114) / 1000;
+            let c = (y * SIG_ROWS / h.max(1)) * SIG_COLS + x * SIG_COLS / w.max(1);
+            sum[c] += g;
+            n[c] += 1;
+        }
+    }
+    let mut s = [0u8; SIG_ROWS * SIG_COLS];
+    for c in 0..s.len() {
+        s[c] = (sum[c] / n[c].max(1)) as u8;
+    }
+    s
+}
+
+fn differs(a: &Signature, b: &Signature) -> bool {
+    let d: u32 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u32).sum();
+    d / a.len() as u32 > CHANGED
+}
+
+#[derive(Debug)]
+struct Track {
+    id: u64,
+    line: TextLine,
+    seen: u64,
+    born: std::time::Instant,
+    sig: Signature,
+    /// Signature of the crop the best reading came from.
+    read_sig: Option<Signature>,
+    best: Option<LineText>,
+    pending: bool,
+}
+
+/// One crop to read: track, frame, image (RGB8), size, signature.
+type Item = (u64, u64, Vec<u8>, usize, usize, Signature);
+/// A finished read: track, frame, reading (None: nothing read, or refused), signature.
+type Done = (u64, u64, Option<Reading>, Signature, bool);
+
+/// Reads the text lines of a stream on a thread of its own, so that the pipeline and the
+/// window keep their frame rate.
+///
+/// Lines are tracked across frames (a line matches the track whose box it overlaps most,
+/// IoU ≥ 0.5). A track is read once, and again only when its crop changes (its coarse
+/// thumbnail moves by more than [`CHANGED`] gray levels on average); what a line shows is
+/// its track's best reading so far (the most confident, or the newest after a change).
+/// Crops go to the reading thread behind a latest-wins queue: while it reads, newer crops
+/// replace the ones still waiting. Tracks unseen for [`TRACK_TTL`] frames are dropped, so
+/// memory stays flat however long the stream.
+pub struct LiveReader {
+    jobs: crossbeam_channel::Sender<Vec<Item>>,
+    stale: crossbeam_channel::Receiver<Vec<Item>>,
+    done: crossbeam_channel::Receiver<Done>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    tracks: Vec<Track>,
+    next_id: u64,
+    scratch: Vec<u8>,
+    /// Milliseconds from a track's first sighting to its first text.
+    pub first_text_ms: Vec<f64>,
+    /// Readings made.
+    pub readings: u64,
+    /// Crops the engine refused.
+    pub refused: u64,
+}
+
+impl std::fmt::Debug for LiveReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveReader")
+            .field("tracks", &self.tracks.len())
+            .finish()
+    }
+}
+
+fn iou(a: &TextLine, b: &TextLine) -> f64 {
+    let i = overlap(a, b) as f64;
+    let u = (a.w as u64 * a.h as u64 + b.w as u64 * b.h as u64) as f64 - i;
+    if u > 0.0 {
+        i / u
+    } else {
+        0.0
+    }
+}
+
+impl LiveReader {
+    /// Starts the reading thread with an engine for `languages` (made here, so that a
+    /// missing language is an error before the stream starts).
+    ///
+    /// # Errors
+    ///
+    /// As [`LineReader::new`]; [`Error::Thread`] when the thread cannot start.
+    pub fn start(languages: &str) -> Result<Self> {
+        let mut reader = LineReader::new(languages)?;
+        let (jtx, jrx) = crossbeam_channel::bounded::<Vec<Item>>(1);
+        let (dtx, drx) = crossbeam_channel::unbounded::<Done>();
+        let stale = jrx.clone();
+        let thread = std::thread::Builder::new()
+            .name("layercam-ocr".into())
+            .spawn(move || {
+                // ends when the reader (the sender's owner) is dropped
+                while let Ok(items) = jrx.recv() {
+                    for (track, frame, img, w, h, sig) in items {
+                        let (r, refused) = match reader.read_line(&img, w, h, 3) {
+                            Ok(r) if !r.text.is_empty() => (Some(r), false),
+                            Ok(_) => (None, false),
+                            Err(_) => (None, true),
+                        };
+                        if dtx.send((track, frame, r, sig, refused)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| Error::Thread(format!("cannot start the OCR thread: {e}")))?;
+        Ok(Self {
+            jobs: jtx,
+            stale,
+            done: drx,
+            thread: Some(thread),
+            tracks: Vec::new(),
+            next_id: 0,
+            scratch: Vec::new(),
+            first_text_ms: Vec::new(),
+            readings: 0,
+            refused: 0,
+        })
+    }
+
+    /// Takes in frame `frame`'s lines (of its `width × height` RGB8 pixels): matches them to
+    /// tracks, queues the crops that need reading, takes the readings that are done, and
+    /// returns what is known of each line, in the lines' order.
+    pub fn observe(
+        &mut self,
+        frame: u64,
+        rgb: &[u8],
+        width: usize,
+        height: usize,
+        lines: &[TextLine],
+    ) -> Vec<Option<LineText>> {
+        self.collect();
+        let mut matched = Vec::with_capacity(lines.len());
+        let mut items = Vec::new();
+        for l in lines {
+            let best = self
+                .tracks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.seen != frame || t.line == *l)
+                .map(|(k, t)| (k, iou(&t.line, l)))
+                .filter(|&(_, v)| v >= 0.5)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(k, _)| k);
+            let (w, h) = line_input(rgb, width, height, l, &mut self.scratch);
+            let sig = signature(&self.scratch, w, h);
+            let k = match best {
+                Some(k) => k,
+                None => {
+                    self.next_id += 1;
+                    self.tracks.push(Track {
+                        id: self.next_id,
+                        line: *l,
+                        seen: frame,
+                        born: std::time::Instant::now(),
+                        sig,
+                        read_sig: None,
+                        best: None,
+                        pending: false,
+                    });
+                    self.tracks.len() - 1
+                }
+            };
+            let t = &mut self.tracks[k];
+            t.line = *l;
+            t.seen = frame;
+            t.sig = sig;
+            let changed = t.read_sig.is_some_and(|r| differs(&r, &sig));
+            if !t.pending && (t.read_sig.is_none() || changed) && w >= 3 && h >= 3 {
+                t.pending = true;
+                items.push((t.id, frame, self.scratch.clone(), w, h, sig));
+            }
+            matched.push(k);
+        }
+        if !items.is_empty() {
+            // latest wins: crops still waiting are replaced (their tracks become free again)
+            if let Ok(old) = self.stale.try_recv() {
+                for (id, ..) in old {
+                    if let Some(t) = self.tracks.iter_mut().find(|t| t.id == id) {
+                        t.pending = false;
+                    }
+                }
+            }
+            let _ = self.jobs.try_send(items);
+        }
+        let texts = matched
+            .iter()
+            .map(|&k| self.tracks[k].best.clone())
+            .collect();
+        self.tracks
+            .retain(|t| frame.saturating_sub(t.seen) <= TRACK_TTL);
+        texts
+    }
+
+    /// Takes the finished readings into their tracks.
+    fn collect(&mut self) {
+        while let Ok((id, frame, reading, sig, refused)) = self.done.try_recv() {
+            self.readings += 1;
+            self.refused += refused as u64;
+            let Some(t) = self.tracks.iter_mut().find(|t| t.id == id) else {
+                continue;
+            };
+            t.pending = false;
+            let changed = t.read_sig.is_some_and(|r| differs(&r, &sig));
+            t.read_sig = Some(sig);
+            let Some(r) = reading else { continue };
+            let better = match &t.best {
+                None => true,
+                Some(b) => changed || r.confidence >= b.confidence,
+            };
+            if t.best.is_none() {
+                self.first_text_ms
+                    .push(t.born.elapsed().as_secs_f64() * 1e3);
+            }
+            if better {
+                t.best = Some(LineText {
+                    text: r.text,
+                    confidence: r.confidence,
+                    frame,
+                });
+            }
+        }
+    }
+
+    /// Lines tracked now.
+    pub fn tracks(&self) -> usize {
+        self.tracks.len()
+    }
+}
+
+impl Drop for LiveReader {
+    fn drop(&mut self) {
+        // closing the queue ends the thread after the read in progress
+        let (tx, _) = crossbeam_channel::bounded(1);
+        drop(std::mem::replace(&mut self.jobs, tx));
+        while self.stale.try_recv().is_ok() {}
+        if let Some(h) = self.thread.take() {
+            let _ = h.join();
+        }
+    }
 }

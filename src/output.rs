@@ -61,6 +61,10 @@ pub struct LineRecord {
     /// The recogniser's confidence in it, 0–100.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
+    /// In a stream, the frame the reading came from (a line is read once and again only
+    /// when its crop changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_frame: Option<u64>,
     /// `"page"` for a line the recogniser found by itself outside layercam's lines; absent
     /// for layercam's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,6 +77,7 @@ impl From<&TextLine> for LineRecord {
             line: *line,
             text: None,
             confidence: None,
+            text_frame: None,
             source: None,
         }
     }

@@ -73,6 +73,25 @@ pub struct Summary {
     pub latency_ms_p50: f64,
     /// 99th percentile latency, ms.
     pub latency_ms_p99: f64,
+    /// With OCR: readings made, crops refused, and the time from a line's first sighting to
+    /// its first text (median and worst, ms, over the lines that got one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<OcrSummary>,
+}
+
+/// The OCR part of a run's [`Summary`].
+#[derive(Debug, Clone, Serialize)]
+pub struct OcrSummary {
+    /// Readings made.
+    pub readings: u64,
+    /// Crops the engine refused.
+    pub refused: u64,
+    /// Lines that got a text.
+    pub lines_read: usize,
+    /// Median time from a line's first sighting to its first text, ms.
+    pub first_text_ms_p50: f64,
+    /// Worst such time, ms.
+    pub first_text_ms_max: f64,
 }
 
 impl Summary {
@@ -87,6 +106,7 @@ impl Summary {
             fps: frames_out as f64 / secs,
             latency_ms_p50: lat.quantile(0.5),
             latency_ms_p99: lat.quantile(0.99),
+            ocr: None,
         }
     }
 
@@ -101,7 +121,12 @@ impl Summary {
             self.fps,
             self.latency_ms_p50,
             self.latency_ms_p99
-        )
+        ) + &self.ocr.as_ref().map_or(String::new(), |o| {
+            format!(
+                "; OCR: {} readings, {} lines read, first text after {:.0} ms (median), {:.0} ms (worst)",
+                o.readings, o.lines_read, o.first_text_ms_p50, o.first_text_ms_max
+            )
+        })
     }
 
     /// The JSON line `{"summary": {...}}`.
@@ -125,6 +150,8 @@ pub struct HeadlessSink<W: Write> {
     pub frames_out: u64,
     line: Vec<u8>,
     crops: Option<PathBuf>,
+    #[cfg(feature = "ocr")]
+    ocr: Option<crate::ocr::LiveReader>,
 }
 
 /// How progress is shown on stderr.
@@ -172,7 +199,18 @@ impl<W: Write> HeadlessSink<W> {
             frames_out: 0,
             line: Vec::new(),
             crops: None,
+            #[cfg(feature = "ocr")]
+            ocr: None,
         })
+    }
+
+    /// Reads the text lines of the frames with `reader` (on its own thread); JSON lines
+    /// gain `"text"`, `"confidence"` and `"text_frame"` (the frame the reading came from)
+    /// once a line has been read.
+    #[cfg(feature = "ocr")]
+    pub fn with_ocr(mut self, reader: Option<crate::ocr::LiveReader>) -> Self {
+        self.ocr = reader;
+        self
     }
 
     /// Also writes each frame's text-line crops into `dir` (if any):
@@ -209,9 +247,28 @@ impl<W: Write> HeadlessSink<W> {
             let stem = format!("frame_{:06}", p.index);
             write_line_crops(dir, &stem, &p.rgb, &p.layers, &p.lines)?;
         }
+        #[cfg(feature = "ocr")]
+        let texts = match self.ocr.as_mut() {
+            Some(r) if lines_on(p) => {
+                r.observe(p.index, &p.rgb, p.frame_width, p.frame_height, &p.lines)
+            }
+            _ => Vec::new(),
+        };
         if let Some(w) = self.json.as_mut() {
             self.line.clear();
-            serde_json::to_writer(&mut self.line, &FrameRecord::new(p))?;
+            #[allow(unused_mut)]
+            let mut rec = FrameRecord::new(p);
+            #[cfg(feature = "ocr")]
+            if let Some(lines) = rec.layers.lines.as_mut() {
+                for (l, t) in lines.iter_mut().zip(texts) {
+                    if let Some(t) = t {
+                        l.text = Some(t.text);
+                        l.confidence = Some(t.confidence);
+                        l.text_frame = Some(t.frame);
+                    }
+                }
+            }
+            serde_json::to_writer(&mut self.line, &rec)?;
             self.line.push(b'\n');
             // one whole line at a time, flushed: JSON Lines readers read line by line
             w.write_all(&self.line)
@@ -270,7 +327,20 @@ impl<W: Write> HeadlessSink<W> {
 
     /// Writes the closing summary (JSON line to the JSON writer, or readable on stderr).
     pub fn summary(&mut self, stats: &Stats) -> Result<Summary> {
-        let s = Summary::new(stats, self.frames_out, &self.latency);
+        #[allow(unused_mut)]
+        let mut s = Summary::new(stats, self.frames_out, &self.latency);
+        #[cfg(feature = "ocr")]
+        if let Some(r) = &self.ocr {
+            let mut t = r.first_text_ms.clone();
+            t.sort_by(f64::total_cmp);
+            s.ocr = Some(OcrSummary {
+                readings: r.readings,
+                refused: r.refused,
+                lines_read: t.len(),
+                first_text_ms_p50: t.get(t.len() / 2).copied().unwrap_or(0.0),
+                first_text_ms_max: t.last().copied().unwrap_or(0.0),
+            });
+        }
         if self.progress == Progress::Bar {
             eprintln!();
         }

@@ -126,3 +126,57 @@ fn one_engine_reads_line_after_line_and_refuses_what_it_cannot_read() {
     assert!(texts.contains(&"HOT PICKS"), "{texts:?}");
     assert!(texts.contains(&"Fresh Stock"), "{texts:?}");
 }
+
+#[test]
+fn a_stream_reads_its_lines_on_the_side_and_says_from_which_frame() {
+    // one poster replayed for 3 s at 20 frames/s: every frame is processed (the reading
+    // thread never holds the pipeline up) and the lines get their text from earlier frames
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("poster_02.png"), dir.path().join("a.png")).unwrap();
+    let out = bin()
+        .args([
+            "replay",
+            dir.path().to_str().unwrap(),
+            "--loop",
+            "--fps",
+            "20",
+            "--max-frames",
+            "60",
+            "--headless",
+            "--json",
+            "--ocr",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let recs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let frames: Vec<&Value> = recs.iter().filter(|r| r.get("frame").is_some()).collect();
+    assert_eq!(frames.len(), 60);
+    let last = frames.last().unwrap();
+    let texts: Vec<&str> = last["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["text"].as_str())
+        .collect();
+    assert!(texts.contains(&"HOT PICKS"), "{texts:?}");
+    for l in last["lines"].as_array().unwrap() {
+        if l.get("text").is_some() {
+            let from = l["text_frame"].as_u64().unwrap();
+            assert!(from < 59, "read from an earlier frame: {l}");
+        }
+    }
+    // a line is read once while its crop stays the same: far fewer readings than sightings
+    let summary = &recs.last().unwrap()["summary"];
+    let readings = summary["ocr"]["readings"].as_u64().unwrap();
+    let lines = last["lines"].as_array().unwrap().len() as u64;
+    assert!(readings <= 2 * lines, "{summary}");
+    assert!(
+        summary["ocr"]["lines_read"].as_u64().unwrap() >= 4,
+        "{summary}"
+    );
+}
