@@ -458,8 +458,19 @@ struct Track {
 
 /// One crop to read: track, frame, image (RGB8), size, signature.
 type Item = (u64, u64, Vec<u8>, usize, usize, Signature);
-/// A finished read: track, frame, reading (None: nothing read, or refused), signature.
-type Done = (u64, u64, Option<Reading>, Signature, bool);
+/// What became of a crop sent to the reading thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Read (possibly finding no text).
+    Read,
+    /// The engine refused it.
+    Refused,
+    /// Replaced by newer crops before its turn: not read.
+    Skipped,
+}
+
+/// A finished crop: track, frame, reading (None: no text, refused or skipped), signature.
+type Done = (u64, u64, Option<Reading>, Signature, Outcome);
 
 /// Reads the text lines of a stream on a thread of its own, so that the pipeline and the
 /// window keep their frame rate.
@@ -469,7 +480,8 @@ type Done = (u64, u64, Option<Reading>, Signature, bool);
 /// thumbnail moves by more than [`CHANGED`] gray levels on average); what a line shows is
 /// its track's best reading so far (the most confident, or the newest after a change).
 /// Crops go to the reading thread behind a latest-wins queue: while it reads, newer crops
-/// replace the ones still waiting. Tracks unseen for [`TRACK_TTL`] frames are dropped, so
+/// replace the ones still waiting, down to the crop (the lines in view now are read
+/// first; the ones replaced are sent again while they stay in view). Tracks unseen for [`TRACK_TTL`] frames are dropped, so
 /// memory stays flat however long the stream.
 pub struct LiveReader {
     jobs: crossbeam_channel::Sender<Vec<Item>>,
@@ -521,16 +533,36 @@ impl LiveReader {
             .name("layercam-ocr".into())
             .spawn(move || {
                 // ends when the reader (the sender's owner) is dropped
-                while let Ok(items) = jrx.recv() {
-                    for (track, frame, img, w, h, sig) in items {
-                        let (r, refused) = match reader.read_line(&img, w, h, 3) {
-                            Ok(r) if !r.text.is_empty() => (Some(r), false),
-                            Ok(_) => (None, false),
-                            Err(_) => (None, true),
-                        };
-                        if dtx.send((track, frame, r, sig, refused)).is_err() {
-                            return;
+                let mut queue: std::collections::VecDeque<Item> = Default::default();
+                loop {
+                    if queue.is_empty() {
+                        match jrx.recv() {
+                            Ok(items) => queue.extend(items),
+                            Err(_) => return,
                         }
+                    }
+                    // newer crops replace the ones not read yet: those go back unread
+                    if let Ok(newer) = jrx.try_recv() {
+                        for (track, frame, _, _, _, sig) in queue.drain(..) {
+                            if dtx
+                                .send((track, frame, None, sig, Outcome::Skipped))
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        queue.extend(newer);
+                    }
+                    let Some((track, frame, img, w, h, sig)) = queue.pop_front() else {
+                        continue;
+                    };
+                    let (r, outcome) = match reader.read_line(&img, w, h, 3) {
+                        Ok(r) if !r.text.is_empty() => (Some(r), Outcome::Read),
+                        Ok(_) => (None, Outcome::Read),
+                        Err(_) => (None, Outcome::Refused),
+                    };
+                    if dtx.send((track, frame, r, sig, outcome)).is_err() {
+                        return;
                     }
                 }
             })
@@ -563,6 +595,7 @@ impl LiveReader {
         self.collect();
         let mut matched = Vec::with_capacity(lines.len());
         let mut items = Vec::new();
+        let mut order = Vec::new();
         for l in lines {
             let best = self
                 .tracks
@@ -600,10 +633,15 @@ impl LiveReader {
             if !t.pending && (t.read_sig.is_none() || changed) && w >= 3 && h >= 3 {
                 t.pending = true;
                 items.push((t.id, frame, self.scratch.clone(), w, h, sig));
+                order.push((t.read_sig.is_some(), t.id));
             }
             matched.push(k);
         }
         if !items.is_empty() {
+            // lines never read first, oldest first; re-reads of changed lines after them
+            let mut keyed: Vec<_> = order.into_iter().zip(items).collect();
+            keyed.sort_by_key(|(k, _)| *k);
+            let items: Vec<Item> = keyed.into_iter().map(|(_, it)| it).collect();
             // latest wins: crops still waiting are replaced (their tracks become free again)
             if let Ok(old) = self.stale.try_recv() {
                 for (id, ..) in old {
@@ -625,10 +663,18 @@ impl LiveReader {
 
     /// Takes the finished readings into their tracks.
     fn collect(&mut self) {
-        while let Ok((id, frame, reading, sig, refused)) = self.done.try_recv() {
+        while let Ok((id, frame, reading, sig, outcome)) = self.done.try_recv() {
+            let track = self.tracks.iter_mut().find(|t| t.id == id);
+            if outcome == Outcome::Skipped {
+                // sent again with the next frame that shows it
+                if let Some(t) = track {
+                    t.pending = false;
+                }
+                continue;
+            }
             self.readings += 1;
-            self.refused += refused as u64;
-            let Some(t) = self.tracks.iter_mut().find(|t| t.id == id) else {
+            self.refused += (outcome == Outcome::Refused) as u64;
+            let Some(t) = track else {
                 continue;
             };
             t.pending = false;
