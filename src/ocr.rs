@@ -20,6 +20,24 @@ use crate::pipeline::lines::TextLine;
 /// The languages `--ocr-lang` defaults to: simplified Chinese and English.
 pub const DEFAULT_LANGUAGES: &str = "chi_sim+eng";
 
+/// `pixels` (of `from` size) scaled to `to` (triangle filter).
+fn resized<P: image::Pixel<Subpixel = u8> + 'static>(
+    pixels: &[u8],
+    from: (usize, usize),
+    to: (usize, usize),
+) -> Result<Vec<u8>> {
+    let img =
+        image::ImageBuffer::<P, Vec<u8>>::from_raw(from.0 as u32, from.1 as u32, pixels.to_vec())
+            .ok_or_else(|| Error::Ocr("crop size does not match its pixels".into()))?;
+    Ok(image::imageops::resize(
+        &img,
+        to.0 as u32,
+        to.1 as u32,
+        image::imageops::FilterType::Triangle,
+    )
+    .into_raw())
+}
+
 /// Line crops taller than this are scaled down to it before reading.
 pub const MAX_READ_HEIGHT: usize = 48;
 
@@ -158,6 +176,23 @@ impl LineReader {
         height: usize,
         channels: usize,
     ) -> Result<Reading> {
+        // Tesseract's line recogniser works at about 36 pixels of height: a taller crop
+        // only costs time
+        if height > MAX_READ_HEIGHT && (channels == 1 || channels == 3) && width >= 3 {
+            let to = (((width * MAX_READ_HEIGHT) / height).max(3), MAX_READ_HEIGHT);
+            let small = if channels == 3 {
+                resized::<image::Rgb<u8>>(image, (width, height), to)?
+            } else {
+                resized::<image::Luma<u8>>(image, (width, height), to)?
+            };
+            return self.read(
+                &small,
+                to.0,
+                to.1,
+                channels,
+                TessPageSegMode_PSM_SINGLE_LINE,
+            );
+        }
         self.read(
             image,
             width,
