@@ -15,7 +15,6 @@ use layercam::sink::FrameRecord;
 use layercam::source::pollread::StopFlags;
 use layercam::source::FrameSource;
 use layercam::{Convention, Params, RgbView};
-use numpy::ndarray::{ArrayView2, ArrayView3};
 use numpy::{PyArray2, PyArray3, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -52,6 +51,19 @@ fn to_py(e: layercam::Error) -> PyErr {
     }
 }
 
+/// The `lines` keyword: a bool (True: the default grouping) or a mode name.
+fn lines_mode(lines: &Bound<'_, PyAny>) -> PyResult<LinesMode> {
+    if let Ok(on) = lines.extract::<bool>() {
+        Ok(if on { LinesMode::Text } else { LinesMode::Off })
+    } else if let Ok(name) = lines.extract::<String>() {
+        name.parse::<LinesMode>().map_err(PyValueError::new_err)
+    } else {
+        Err(PyValueError::new_err(
+            "lines: expected True, False or a mode name (\"text\", \"seed\")",
+        ))
+    }
+}
+
 /// Pipeline parameters from Python keywords (the CLI's defaults).
 #[allow(clippy::too_many_arguments)]
 fn params(
@@ -59,26 +71,14 @@ fn params(
     zoom: usize,
     power: u32,
     features: bool,
-    lines: &Bound<'_, PyAny>,
+    lines: Option<&Bound<'_, PyAny>>,
     stable: bool,
     convention: &str,
     bandwidth_tolerance: f64,
     max_pixels: usize,
     threads: usize,
 ) -> PyResult<Params> {
-    let lines = if let Ok(on) = lines.extract::<bool>() {
-        if on {
-            LinesMode::Text
-        } else {
-            LinesMode::Off
-        }
-    } else if let Ok(name) = lines.extract::<String>() {
-        name.parse::<LinesMode>().map_err(PyValueError::new_err)?
-    } else {
-        return Err(PyValueError::new_err(
-            "lines: expected True, False or a mode name (\"text\", \"seed\")",
-        ));
-    };
+    let lines = lines.map_or(Ok(LinesMode::Off), lines_mode)?;
     let convention = convention
         .parse::<Convention>()
         .map_err(PyValueError::new_err)?;
@@ -156,6 +156,19 @@ impl PyLayersResult {
     fn lines_on(&self) -> bool {
         self.p.params.is_some_and(|q| q.lines != LinesMode::Off)
     }
+}
+
+/// A `rows × cols[ × channels]` numpy view of `buf`, a buffer of the result `owner`.
+fn view<'py, D: numpy::ndarray::Dimension>(
+    owner: &Bound<'py, PyLayersResult>,
+    buf: &[u8],
+    shape: impl numpy::ndarray::ShapeBuilder<Dim = D>,
+) -> PyResult<Bound<'py, numpy::PyArray<u8, D>>> {
+    let view = numpy::ndarray::ArrayView::from_shape(shape, buf)
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    // SAFETY: the array's base is `owner`, a frozen result that owns `buf` and never
+    // changes or frees it while alive; the buffer goes back to the pipeline only in Drop.
+    Ok(unsafe { numpy::PyArray::borrow_from_array(&view, owner.clone().into_any()) })
 }
 
 /// A JSON value as the Python object `json.loads` would give.
@@ -289,55 +302,36 @@ impl PyLayersResult {
     /// over this result's buffer (no copy; it keeps the result alive).
     #[getter]
     fn labels<'py>(this: Bound<'py, Self>) -> PyResult<Bound<'py, PyArray2<u8>>> {
-        let r = this.get();
-        let l = &r.p.layers;
-        let view = ArrayView2::from_shape((l.upscaled_height, l.upscaled_width), &l.labels)
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        // SAFETY: the array's base is this (frozen) result, which owns the buffer and never
-        // changes or frees it while alive; the buffer goes back to the pipeline only in Drop.
-        Ok(unsafe { PyArray2::borrow_from_array(&view, this.clone().into_any()) })
+        let l = &this.get().p.layers;
+        view(&this, &l.labels, (l.upscaled_height, l.upscaled_width))
     }
     /// Gray level (0–255, after the power transform) of each upscaled pixel, shaped like
     /// `labels` (no copy).
     #[getter]
     fn levels<'py>(this: Bound<'py, Self>) -> PyResult<Bound<'py, PyArray2<u8>>> {
-        let r = this.get();
-        let l = &r.p.layers;
-        let view = ArrayView2::from_shape((l.upscaled_height, l.upscaled_width), &l.levels)
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        // SAFETY: as for `labels`.
-        Ok(unsafe { PyArray2::borrow_from_array(&view, this.clone().into_any()) })
+        let l = &this.get().p.layers;
+        view(&this, &l.levels, (l.upscaled_height, l.upscaled_width))
     }
     /// The text-feature mask (255 = text feature), shaped like `labels`, or None without
     /// features (no copy).
     #[getter]
     fn text_mask<'py>(this: Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyArray2<u8>>>> {
-        let r = this.get();
-        if r.p.features.is_none() {
+        let p = &this.get().p;
+        if p.features.is_none() {
             return Ok(None);
         }
-        let l = &r.p.layers;
-        let view = ArrayView2::from_shape((l.upscaled_height, l.upscaled_width), &r.p.text_mask)
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        // SAFETY: as for `labels`.
-        Ok(Some(unsafe {
-            PyArray2::borrow_from_array(&view, this.clone().into_any())
-        }))
+        let shape = (p.layers.upscaled_height, p.layers.upscaled_width);
+        view(&this, &p.text_mask, shape).map(Some)
     }
     /// The source frame, `height × width × 3` RGB, for a frame of a stream (no copy); None
     /// for `Pipeline.process` (the caller has the frame).
     #[getter]
     fn image<'py>(this: Bound<'py, Self>) -> PyResult<Option<Bound<'py, PyArray3<u8>>>> {
-        let r = this.get();
-        if r.p.rgb.is_empty() {
+        let p = &this.get().p;
+        if p.rgb.is_empty() {
             return Ok(None);
         }
-        let view = ArrayView3::from_shape((r.p.frame_height, r.p.frame_width, 3), &r.p.rgb)
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        // SAFETY: as for `labels`.
-        Ok(Some(unsafe {
-            PyArray3::borrow_from_array(&view, this.clone().into_any())
-        }))
+        view(&this, &p.rgb, (p.frame_height, p.frame_width, 3)).map(Some)
     }
     /// Where the frame came from: the file name, `frame N` of a y4m stream, ….
     #[getter]
@@ -483,7 +477,6 @@ impl PyPipeline {
         threads=0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        py: Python<'_>,
         factor: f64,
         zoom: usize,
         power: u32,
@@ -495,13 +488,12 @@ impl PyPipeline {
         max_pixels: usize,
         threads: usize,
     ) -> PyResult<Self> {
-        let off = false.into_pyobject(py)?.to_owned().into_any();
         let p = params(
             factor,
             zoom,
             power,
             features,
-            lines.unwrap_or(&off),
+            lines,
             stable,
             convention,
             bandwidth_tolerance,
@@ -623,18 +615,8 @@ fn analyze(
     max_pixels: usize,
     threads: usize,
 ) -> PyResult<Py<PyLayersResult>> {
-    let off = false.into_pyobject(py)?.to_owned().into_any();
     let p = params(
-        factor,
-        zoom,
-        power,
-        features,
-        lines.unwrap_or(&off),
-        false,
-        convention,
-        0.0,
-        max_pixels,
-        threads,
+        factor, zoom, power, features, lines, false, convention, 0.0, max_pixels, threads,
     )?;
     let out = py
         .detach(|| -> layercam::Result<Processed> {
@@ -832,13 +814,12 @@ fn replay(
     max_pixels: usize,
     threads: usize,
 ) -> PyResult<Py<PyAny>> {
-    let off = false.into_pyobject(py)?.to_owned().into_any();
     let p = params(
         factor,
         zoom,
         power,
         features,
-        lines.unwrap_or(&off),
+        lines,
         stable,
         "seed",
         bandwidth_tolerance,
@@ -905,13 +886,12 @@ fn camera(
     threads: usize,
 ) -> PyResult<Py<PyAny>> {
     use layercam::source::camera::{system, CameraRequest, CameraSelector, CameraSource};
-    let off = false.into_pyobject(py)?.to_owned().into_any();
     let p = params(
         factor,
         zoom,
         power,
         features,
-        lines.unwrap_or(&off),
+        lines,
         stable,
         "seed",
         bandwidth_tolerance,
