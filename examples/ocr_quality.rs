@@ -96,16 +96,7 @@ fn main() {
         ..Params::default()
     })
     .expect("pipeline");
-    let mut metas: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("folder")
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "json")
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("poster_"))
-        })
-        .collect();
-    metas.sort();
+    let metas = common::poster_metas(&dir);
     let names = [
         "image",
         "text mask",

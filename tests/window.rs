@@ -77,6 +77,29 @@ impl Viewer {
         }
     }
 
+    /// A viewer started with `args`, its JSON going to `out`.
+    #[allow(clippy::zombie_processes)]
+    fn start_json(args: &[&str], out: &tempfile::NamedTempFile) -> Viewer {
+        let child = Command::new(env!("CARGO_BIN_EXE_layercam"))
+            .args(args)
+            .stdout(out.reopen().unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        let wid = loop {
+            let w = xdotool(&["search", "--name", "^layercam"]);
+            if let Some(w) = w.lines().next().filter(|w| !w.is_empty()) {
+                break w.to_string();
+            }
+            assert!(t.elapsed() < Duration::from_secs(15), "no window");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let v = Viewer { child, wid };
+        std::thread::sleep(Duration::from_millis(700)); // a few frames drawn
+        v
+    }
+
     fn key(&self, k: &str) {
         let _ = xdotool(&["windowfocus", "--sync", &self.wid]);
         xdotool(&["keydown", k]);
@@ -350,29 +373,17 @@ fn t_toggles_stable_layers() {
         return;
     }
     let out = tempfile::NamedTempFile::new().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_layercam"))
-        .args([
+    let demo = fixture("demo");
+    let mut v = Viewer::start_json(
+        &[
             "replay",
-            fixture("demo").to_str().unwrap(),
+            demo.to_str().unwrap(),
             "--loop",
             "--window",
             "--json",
-        ])
-        .stdout(out.reopen().unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    let wid = loop {
-        let w = xdotool(&["search", "--name", "^layercam"]);
-        if let Some(w) = w.lines().next().filter(|w| !w.is_empty()) {
-            break w.to_string();
-        }
-        assert!(t.elapsed() < Duration::from_secs(15), "no window");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut v = Viewer { child, wid };
-    std::thread::sleep(Duration::from_millis(700));
+        ],
+        &out,
+    );
     v.key("t");
     std::thread::sleep(Duration::from_millis(700));
     let (code, err, _) = v.quit_with("q");
@@ -401,8 +412,8 @@ fn l_toggles_text_lines_and_their_boxes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixture("poster_00.png"), dir.path().join("poster_00.png")).unwrap();
     let out = tempfile::NamedTempFile::new().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_layercam"))
-        .args([
+    let mut v = Viewer::start_json(
+        &[
             "replay",
             dir.path().to_str().unwrap(),
             "--loop",
@@ -410,22 +421,9 @@ fn l_toggles_text_lines_and_their_boxes() {
             "--json",
             "--fps",
             "10",
-        ])
-        .stdout(out.reopen().unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    let wid = loop {
-        let w = xdotool(&["search", "--name", "^layercam"]);
-        if let Some(w) = w.lines().next().filter(|w| !w.is_empty()) {
-            break w.to_string();
-        }
-        assert!(t.elapsed() < Duration::from_secs(15), "no window");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut v = Viewer { child, wid };
-    std::thread::sleep(Duration::from_millis(700));
+        ],
+        &out,
+    );
     let boxes = |v: &Viewer| count_color(&v.screenshot(), [255, 0, 255]);
     assert_eq!(boxes(&v), 0, "no boxes before l");
     v.key("l");

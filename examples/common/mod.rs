@@ -154,3 +154,19 @@ pub fn text_boxes(meta: &serde_json::Value) -> Vec<Rect> {
         })
         .collect()
 }
+
+/// The `poster_NN.json` files of `dir`, in name order.
+#[allow(dead_code)]
+pub fn poster_metas(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut metas: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "json")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("poster_"))
+        })
+        .collect();
+    metas.sort();
+    metas
+}

@@ -203,6 +203,13 @@ fn groups(items: &[Item], parent: &mut [u32], members: &mut Vec<u32>, starts: &m
     starts.push(members.len() as u32);
 }
 
+/// The items of `group` (indices into `items`, at least one) joined into one box.
+fn joined(items: &[Item], group: &[u32]) -> Item {
+    group[1..].iter().fold(items[group[0] as usize], |acc, &m| {
+        acc.join(&items[m as usize])
+    })
+}
+
 /// The median of `v` (the lower middle for an even count), reordering `v`.
 fn median(v: &mut [u32]) -> u32 {
     let mid = (v.len() - 1) / 2;
@@ -340,16 +347,12 @@ impl TextLines {
         );
         self.glyphs.clear();
         for g in self.starts.windows(2) {
-            let mut it = self.parts[self.members[g[0] as usize] as usize];
-            for &m in &self.members[g[0] as usize + 1..g[1] as usize] {
-                let p = self.parts[m as usize];
-                it = Item {
-                    glyphs: 1,
-                    ..it.join(&p)
-                };
-            }
-            it.glyphs = 1;
-            self.glyphs.push(it);
+            let group = &self.members[g[0] as usize..g[1] as usize];
+            // a glyph counts once however many pieces it has
+            self.glyphs.push(Item {
+                glyphs: 1,
+                ..joined(&self.parts, group)
+            });
         }
     }
 
@@ -422,11 +425,7 @@ impl TextLines {
         self.merged.clear();
         for g in self.starts.windows(2) {
             let group = &self.members[g[0] as usize..g[1] as usize];
-            let mut line = self.lines[group[0] as usize];
-            for &m in &group[1..] {
-                line = line.join(&self.lines[m as usize]);
-            }
-            self.merged.push(line);
+            self.merged.push(joined(&self.lines, group));
         }
     }
 
@@ -492,10 +491,7 @@ fn chain(
         if group.len() < MIN_GLYPHS {
             continue;
         }
-        let mut line = items[group[0] as usize];
-        for &m in &group[1..] {
-            line = line.join(&items[m as usize]);
-        }
+        let line = joined(items, group);
         if (line.w() as f64) < min_aspect * line.h() as f64 {
             continue;
         }
