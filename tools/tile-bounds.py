@@ -5,7 +5,7 @@ The normalisation needs the zoom's exact minimum and maximum (of x², x the upsc
 value) before any level can be written, so the f32 plane goes through memory. A
 tile-bounds design would bound every output tile first, evaluate exactly only the tiles
 that could hold an extreme, then write levels straight from the zoom (docs/performance.md,
-"What limits the frame" and session 10). This script measures the first half of that
+"What limits the frame"). This script measures the first half of that
 idea on real frames: for each image, resized to 1920x1080 like the benchmarks, it counts
 the tiles whose bound reaches the true extreme, for three kinds of bound:
 
