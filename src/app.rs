@@ -586,6 +586,7 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                     state.lines = true;
                     state.lines_mode = cfg.params.lines;
                 }
+                state.ocr = s.ocr.ocr;
                 let opts = ViewerOptions {
                     scale: s.scale,
                     layer: s.layer.map(|l| l as usize),
@@ -593,6 +594,7 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                     record_dir: s.record_dir.clone(),
                     strip_height: 140,
                     max_fps: 60,
+                    ocr_lang: s.ocr.ocr_lang.clone(),
                 };
                 run_window(&rt, &mut state, &opts, Some(&mut sink))
                     .map(|_| ())

@@ -97,6 +97,9 @@ pub enum Error {
     /// The recogniser: missing language data, an image it refused, a failed recognition.
     #[error("OCR: {0}")]
     Ocr(String),
+    /// No font to draw text with: fontconfig finds none, or the file is not a font.
+    #[error("font: {0}")]
+    Font(String),
     /// A record could not be serialised.
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -152,6 +152,12 @@ pub struct HeadlessSink<W: Write> {
     crops: Option<PathBuf>,
     #[cfg(feature = "ocr")]
     ocr: Option<crate::ocr::LiveReader>,
+    /// Whether the reader is fed (the viewer's `o` pauses it without unloading it).
+    #[cfg(feature = "ocr")]
+    ocr_on: bool,
+    /// What the reader knew of the last frame's lines, in the lines' order.
+    #[cfg(feature = "ocr")]
+    texts: Vec<Option<crate::ocr::LineText>>,
 }
 
 /// How progress is shown on stderr.
@@ -201,6 +207,10 @@ impl<W: Write> HeadlessSink<W> {
             crops: None,
             #[cfg(feature = "ocr")]
             ocr: None,
+            #[cfg(feature = "ocr")]
+            ocr_on: false,
+            #[cfg(feature = "ocr")]
+            texts: Vec::new(),
         })
     }
 
@@ -209,8 +219,34 @@ impl<W: Write> HeadlessSink<W> {
     /// once a line has been read.
     #[cfg(feature = "ocr")]
     pub fn with_ocr(mut self, reader: Option<crate::ocr::LiveReader>) -> Self {
+        self.ocr_on = reader.is_some();
         self.ocr = reader;
         self
+    }
+
+    /// Starts (`on`) or pauses reading text. The first start makes the engine for
+    /// `languages`; a pause keeps it, so reading again starts at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::ocr::LiveReader::start`]: a missing language, no thread.
+    #[cfg(feature = "ocr")]
+    pub fn set_ocr(&mut self, on: bool, languages: &str) -> Result<()> {
+        if on && self.ocr.is_none() {
+            self.ocr = Some(crate::ocr::LiveReader::start(languages)?);
+        }
+        self.ocr_on = on;
+        if !on {
+            self.texts.clear();
+        }
+        Ok(())
+    }
+
+    /// What is known of the text of the last frame's lines, in the lines' order (empty
+    /// when text is not being read).
+    #[cfg(feature = "ocr")]
+    pub fn line_texts(&self) -> &[Option<crate::ocr::LineText>] {
+        &self.texts
     }
 
     /// Also writes each frame's text-line crops into `dir` (if any):
@@ -248,21 +284,23 @@ impl<W: Write> HeadlessSink<W> {
             write_line_crops(dir, &stem, &p.rgb, &p.layers, &p.lines)?;
         }
         #[cfg(feature = "ocr")]
-        let texts = match self.ocr.as_mut() {
-            Some(r) if lines_on(p) => {
-                r.observe(p.index, &p.rgb, p.frame_width, p.frame_height, &p.lines)
-            }
-            _ => Vec::new(),
-        };
+        {
+            self.texts = match self.ocr.as_mut() {
+                Some(r) if self.ocr_on && lines_on(p) => {
+                    r.observe(p.index, &p.rgb, p.frame_width, p.frame_height, &p.lines)
+                }
+                _ => Vec::new(),
+            };
+        }
         if let Some(w) = self.json.as_mut() {
             self.line.clear();
             #[allow(unused_mut)]
             let mut rec = FrameRecord::new(p);
             #[cfg(feature = "ocr")]
             if let Some(lines) = rec.layers.lines.as_mut() {
-                for (l, t) in lines.iter_mut().zip(texts) {
+                for (l, t) in lines.iter_mut().zip(&self.texts) {
                     if let Some(t) = t {
-                        l.text = Some(t.text);
+                        l.text = Some(t.text.clone());
                         l.confidence = Some(t.confidence);
                         l.text_frame = Some(t.frame);
                     }

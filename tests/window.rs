@@ -48,12 +48,23 @@ impl Viewer {
         Self::start_with(&args, &[])
     }
 
-    #[allow(clippy::zombie_processes)]
     fn start_with(args: &[&str], env: &[(&str, &std::path::Path)]) -> Viewer {
+        Self::launch(args, env, Stdio::null())
+    }
+
+    /// A viewer started with `args`, its JSON going to `out`.
+    fn start_json(args: &[&str], out: &tempfile::NamedTempFile) -> Viewer {
+        Self::launch(args, &[], out.reopen().unwrap().into())
+    }
+
+    /// Starts the program with `args` and `env`, stdout to `stdout`, and waits for its
+    /// window and a few frames.
+    #[allow(clippy::zombie_processes)]
+    fn launch(args: &[&str], env: &[(&str, &std::path::Path)], stdout: Stdio) -> Viewer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_layercam"))
             .args(args)
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -75,29 +86,6 @@ impl Viewer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-
-    /// A viewer started with `args`, its JSON going to `out`.
-    #[allow(clippy::zombie_processes)]
-    fn start_json(args: &[&str], out: &tempfile::NamedTempFile) -> Viewer {
-        let child = Command::new(env!("CARGO_BIN_EXE_layercam"))
-            .args(args)
-            .stdout(out.reopen().unwrap())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let t = Instant::now();
-        let wid = loop {
-            let w = xdotool(&["search", "--name", "^layercam"]);
-            if let Some(w) = w.lines().next().filter(|w| !w.is_empty()) {
-                break w.to_string();
-            }
-            assert!(t.elapsed() < Duration::from_secs(15), "no window");
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        let v = Viewer { child, wid };
-        std::thread::sleep(Duration::from_millis(700)); // a few frames drawn
-        v
     }
 
     fn key(&self, k: &str) {
@@ -446,4 +434,112 @@ fn l_toggles_text_lines_and_their_boxes() {
         frames.iter().filter(|f| f.get("lines").is_some()).collect();
     assert!(!with_lines.is_empty(), "frames with lines after l");
     assert!(with_lines[0]["lines"].as_array().unwrap().len() >= 3);
+}
+
+/// A viewer replaying poster_00 in a loop with JSON to `out`, with `env`.
+#[cfg(feature = "ocr")]
+fn poster_viewer(
+    dir: &tempfile::TempDir,
+    out: &tempfile::NamedTempFile,
+    env: &[(&str, &std::path::Path)],
+) -> Viewer {
+    std::fs::copy(fixture("poster_00.png"), dir.path().join("poster_00.png")).unwrap();
+    let args = [
+        "replay",
+        dir.path().to_str().unwrap(),
+        "--loop",
+        "--window",
+        "--json",
+        "--fps",
+        "10",
+    ];
+    Viewer::launch(&args, env, out.reopen().unwrap().into())
+}
+
+/// Frame records of a JSON Lines file.
+#[cfg(feature = "ocr")]
+fn frame_records(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v.get("frame").is_some())
+        .collect()
+}
+
+/// Pixels of the lines' text: yellow (`render::LINE_TEXT`) blended over its dark
+/// backdrop, which nothing else in the layer view is.
+#[cfg(feature = "ocr")]
+fn text_pixels(img: &image::RgbImage) -> usize {
+    img.pixels()
+        .filter(|p| p.0[0] >= 160 && p.0[1] >= 160 && p.0[2] <= 60 && p.0[0].abs_diff(p.0[1]) < 16)
+        .count()
+}
+
+#[test]
+#[cfg(feature = "ocr")]
+fn o_reads_the_lines_and_draws_their_text() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut v = poster_viewer(&dir, &out, &[]);
+    let text_px = |v: &Viewer| text_pixels(&v.screenshot());
+    let boxes = |v: &Viewer| count_color(&v.screenshot(), [255, 0, 255]);
+    assert_eq!(text_px(&v), 0, "no text before o");
+    assert_eq!(boxes(&v), 0, "no boxes before o");
+    v.key("o");
+    // the engine loads, then reads the lines one by one
+    let t = Instant::now();
+    let mut drawn = 0;
+    while t.elapsed() < Duration::from_secs(15) && drawn < 300 {
+        std::thread::sleep(Duration::from_millis(300));
+        drawn = text_px(&v);
+    }
+    assert!(drawn >= 300, "text drawn after o: {drawn} pixels");
+    assert!(boxes(&v) > 200, "o turns the lines on");
+    v.key("o");
+    std::thread::sleep(Duration::from_millis(900));
+    assert_eq!(text_px(&v), 0, "text gone after a second o");
+    assert!(boxes(&v) > 200, "the lines stay on");
+    let (code, err, _) = v.quit_with("q");
+    assert_eq!(code, 0, "{err}");
+    let frames = frame_records(out.path());
+    let read: Vec<&serde_json::Value> = frames
+        .iter()
+        .flat_map(|f| f["lines"].as_array().into_iter().flatten())
+        .filter(|l| l.get("text").is_some())
+        .collect();
+    assert!(!read.is_empty(), "JSON lines carry the text read");
+    let all: String = read.iter().filter_map(|l| l["text"].as_str()).collect();
+    assert!(all.contains("WEEKEND"), "{all}");
+}
+
+#[test]
+#[cfg(feature = "ocr")]
+fn without_a_cjk_font_o_says_so_and_draws_boxes_only() {
+    let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !display_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("fonts.conf");
+    std::fs::write(
+        &conf,
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig></fontconfig>\n",
+    )
+    .unwrap();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut v = poster_viewer(&dir, &out, &[("FONTCONFIG_FILE", conf.as_path())]);
+    v.key("o");
+    std::thread::sleep(Duration::from_millis(3000));
+    assert!(count_color(&v.screenshot(), [255, 0, 255]) > 200, "boxes");
+    assert_eq!(text_pixels(&v.screenshot()), 0, "no text");
+    let (code, err, _) = v.quit_with("q");
+    assert_eq!(code, 0, "{err}");
+    let notices: Vec<&str> = err.lines().filter(|l| l.starts_with("notice: ")).collect();
+    assert_eq!(notices.len(), 1, "{err}");
+    assert!(notices[0].contains("fonts-noto-cjk"), "{err}");
 }

@@ -3,6 +3,7 @@
 //! module that knows minifb).
 
 pub mod follow;
+pub mod font;
 pub mod render;
 #[cfg(feature = "window")]
 pub mod window;
@@ -43,6 +44,8 @@ pub enum Key {
     T,
     /// Toggle text lines.
     L,
+    /// Toggle reading the lines' text (OCR).
+    O,
     /// Help overlay.
     H,
     /// Quit.
@@ -62,6 +65,8 @@ pub enum Action {
     Snapshot,
     /// Start or stop recording source frames.
     ToggleRecording,
+    /// Start (true) or stop reading the text lines' text.
+    SetOcr(bool),
 }
 
 /// Step of the smoothing factor per `+`/`-` press.
@@ -83,6 +88,7 @@ pub const HELP: &[&str] = &[
     "f          text features on / off",
     "t          stable layers on / off (per-frame: seed-exact)",
     "l          text lines on / off (boxes in layer, overlay, text)",
+    "o          read the lines' text (OCR) on / off",
     "h          this help",
     "Esc / q    quit",
 ];
@@ -118,6 +124,8 @@ pub struct ViewerState {
     pub lines: bool,
     /// The lines mode `l` switches on (`--lines seed` keeps the seed's).
     pub lines_mode: crate::pipeline::lines::LinesMode,
+    /// Reading the lines' text (OCR); turning it on turns the lines on.
+    pub ocr: bool,
     /// Recording source frames.
     pub recording: bool,
     /// A transient message and when it was set.
@@ -142,6 +150,7 @@ impl ViewerState {
             stable: false,
             lines: false,
             lines_mode: crate::pipeline::lines::LinesMode::Text,
+            ocr: false,
             recording: false,
             message: None,
         }
@@ -280,8 +289,47 @@ impl ViewerState {
                 };
                 return vec![Action::Control(Control::SetLines(mode))];
             }
+            Key::O => {
+                self.ocr = !self.ocr;
+                let mut actions = Vec::new();
+                if self.ocr && !self.lines {
+                    self.lines = true;
+                    actions.push(Action::Control(Control::SetLines(self.lines_mode)));
+                }
+                self.say(if self.ocr {
+                    "reading text on"
+                } else {
+                    "reading text off"
+                });
+                actions.push(Action::SetOcr(self.ocr));
+                return actions;
+            }
             Key::H => self.help = !self.help,
         }
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::lines::LinesMode;
+
+    #[test]
+    fn o_reads_text_and_turns_the_lines_on_first() {
+        let mut s = ViewerState::new(View::Layer, 0.2, 0.0, true);
+        assert_eq!(
+            s.on_key(Key::O, None),
+            vec![
+                Action::Control(Control::SetLines(LinesMode::Text)),
+                Action::SetOcr(true)
+            ]
+        );
+        assert!(s.ocr && s.lines);
+        // off again: the lines stay
+        assert_eq!(s.on_key(Key::O, None), vec![Action::SetOcr(false)]);
+        assert!(!s.ocr && s.lines);
+        // on with the lines already on: nothing else to switch
+        assert_eq!(s.on_key(Key::O, None), vec![Action::SetOcr(true)]);
     }
 }

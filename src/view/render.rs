@@ -5,6 +5,7 @@ use crate::pipeline::lines::TextLine;
 use crate::pipeline::Layers;
 use crate::plot::DensityPlot;
 use crate::runtime::Processed;
+use crate::view::font::TextFont;
 
 /// What the main area shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,6 +86,8 @@ pub const LAYER_TINT: u32 = rgb(255, 150, 0);
 pub const TEXT_TINT: u32 = rgb(0, 230, 255);
 /// Colour of the text-line boxes.
 pub const LINE_BOX: u32 = rgb(255, 0, 255);
+/// Colour of a line's text, drawn on a dark box above the line.
+pub const LINE_TEXT: u32 = rgb(255, 255, 0);
 /// Frame colour of the chosen mosaic tile.
 pub const CHOSEN_FRAME: u32 = rgb(255, 200, 0);
 
@@ -109,6 +112,9 @@ pub struct Scene<'a> {
     pub text_scale: i64,
     /// Text lines to box (in the layer, overlay and text views), if shown.
     pub lines: Option<&'a [TextLine]>,
+    /// The lines' text, in the lines' order (empty: not read yet), drawn above each box
+    /// when a font is given.
+    pub texts: &'a [&'a str],
 }
 
 /// Layout of the window buffer.
@@ -174,7 +180,16 @@ fn source_px(p: &Processed, cw: usize, ch: usize, x: usize, y: usize) -> u32 {
 }
 
 /// Draws one frame of the viewer into `c` (sized to `layout`).
-pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) {
+///
+/// With `font`, each line's text ([`Scene::texts`]) is drawn above its box (below it at
+/// the top edge), on the same dark backdrop as the information panel.
+pub fn render(
+    c: &mut Canvas,
+    layout: Layout,
+    p: &Processed,
+    scene: &Scene<'_>,
+    font: Option<&mut TextFont>,
+) {
     c.reset(layout.width, layout.height, 0);
     let l = &p.layers;
     let (cw, ch) = (layout.width, layout.content_height);
@@ -244,6 +259,13 @@ pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) 
                 let (x, y, w, h) = display_box(p, (cw, ch), line);
                 c.stroke_rect(x - 2, y - 2, w + 4, h + 4, 2, LINE_BOX);
             }
+            if let Some(font) = font {
+                for (line, text) in lines.iter().zip(scene.texts) {
+                    if !text.is_empty() {
+                        draw_line_text(c, font, display_box(p, (cw, ch), line), text);
+                    }
+                }
+            }
         }
     }
     if scene.density && layout.height > ch {
@@ -280,6 +302,25 @@ pub fn render(c: &mut Canvas, layout: Layout, p: &Processed, scene: &Scene<'_>) 
             );
         }
     }
+}
+
+/// Draws `text` above the display box `(x, y, w, h)` of its line, or below it when there
+/// is no room above; the size follows the box's height within 16–28 px.
+fn draw_line_text(
+    c: &mut Canvas,
+    font: &mut TextFont,
+    (x, y, w, h): (i64, i64, i64, i64),
+    text: &str,
+) {
+    let short = w.min(h);
+    let px = (short as f64 * 0.6).round().clamp(16.0, 28.0) as u16;
+    let height = font.line_height(px) + 4;
+    let top = if y - 4 - height >= 0 {
+        y - 4 - height
+    } else {
+        y + h + 4
+    };
+    font.label(c, x - 2, top, text, px, LINE_TEXT);
 }
 
 /// Grid of `k` tiles: (columns, rows).
@@ -415,6 +456,7 @@ mod tests {
             help: None,
             text_scale: 1,
             lines: None,
+            texts: &[],
         }
     }
 
@@ -424,7 +466,7 @@ mod tests {
         assert_eq!(p.layers.len(), 3);
         let layout = Layout::new(60, 30, 4.0, None);
         let mut c = Canvas::default();
-        render(&mut c, layout, &p, &scene(View::Layer, 1, false));
+        render(&mut c, layout, &p, &scene(View::Layer, 1, false), None);
         // the middle band (x 80..160 at scale 4) is white, the others black, away from edges
         for y in [10, 60, 110] {
             assert_eq!(c.get(40, y), Some(0));
@@ -438,7 +480,7 @@ mod tests {
         let p = processed();
         let layout = Layout::new(60, 30, 4.0, None);
         let mut c = Canvas::default();
-        render(&mut c, layout, &p, &scene(View::Mosaic, 2, false));
+        render(&mut c, layout, &p, &scene(View::Mosaic, 2, false), None);
         assert_eq!(mosaic_grid(3), (2, 2));
         // each of the three tiles shows white where its band is, the fourth cell is empty
         let tile_w = (240 - 4 * 3) / 2;
@@ -467,7 +509,7 @@ mod tests {
         let p = processed();
         let mut c = Canvas::default();
         let on = Layout::new(60, 30, 4.0, Some(40));
-        render(&mut c, on, &p, &scene(View::Layer, 0, true));
+        render(&mut c, on, &p, &scene(View::Layer, 0, true), None);
         assert_eq!(c.height, 160);
         let strip = &c.pixels[120 * c.width..];
         assert!(strip.contains(&crate::plot::CURVE), "curve drawn");
@@ -477,7 +519,7 @@ mod tests {
             "chosen band highlighted"
         );
         let off = Layout::new(60, 30, 4.0, None);
-        render(&mut c, off, &p, &scene(View::Layer, 0, false));
+        render(&mut c, off, &p, &scene(View::Layer, 0, false), None);
         assert_eq!(c.height, 120);
     }
 
@@ -500,7 +542,7 @@ mod tests {
                 lines: Some(&lines),
                 ..scene(view, 1, false)
             };
-            render(&mut c, layout, &p, &s);
+            render(&mut c, layout, &p, &s, None);
             // the box (40..160 x 20..60 at scale 4) is framed 2 pixels outside
             let framed = [(38, 30), (159 + 2, 30), (100, 18), (100, 60 + 1)]
                 .iter()
@@ -511,6 +553,48 @@ mod tests {
         let (n, got) = line_under(&p, layout, 100.0, 40.0).unwrap();
         assert_eq!((n, got), (0, line));
         assert!(line_under(&p, layout, 10.0, 10.0).is_none());
+    }
+
+    #[test]
+    fn line_text_is_drawn_above_its_box_when_a_font_is_given() {
+        let Ok(mut font) = TextFont::system_cjk() else {
+            eprintln!("skipped: no CJK font through fontconfig");
+            return;
+        };
+        let mut p = processed();
+        let line = TextLine {
+            x: 10,
+            y: 15,
+            w: 30,
+            h: 10,
+            layer: 1,
+        };
+        p.lines = vec![line];
+        let layout = Layout::new(60, 30, 4.0, None);
+        let mut c = Canvas::default();
+        let lines = [line];
+        let texts = ["SALE 五折"];
+        let s = Scene {
+            lines: Some(&lines),
+            texts: &texts,
+            ..scene(View::Layer, 1, false)
+        };
+        let text_rows = |c: &Canvas| -> Vec<usize> {
+            (0..c.height)
+                .filter(|&y| (0..c.width).any(|x| c.get(x, y) == Some(LINE_TEXT)))
+                .collect()
+        };
+        render(&mut c, layout, &p, &s, None);
+        assert!(text_rows(&c).is_empty(), "no font, no text");
+        render(&mut c, layout, &p, &s, Some(&mut font));
+        let rows = text_rows(&c);
+        assert!(!rows.is_empty(), "text drawn");
+        // the box's top is at 15 * 4 = 60: the text sits above it
+        assert!(*rows.last().unwrap() < 58, "rows {rows:?}");
+        // unread lines (empty text) get no label
+        let s = Scene { texts: &[""], ..s };
+        render(&mut c, layout, &p, &s, Some(&mut font));
+        assert!(text_rows(&c).is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use minifb::{Key as MKey, KeyRepeat, MouseMode, Scale, ScaleMode, Window, WindowOptions};
 
+use super::font::TextFont;
 use super::render::{line_under, probe, render, Layout, Scene};
 use super::{Action, Key, ViewerState, HELP};
 use crate::canvas::Canvas;
@@ -27,6 +28,8 @@ pub struct ViewerOptions {
     pub strip_height: usize,
     /// Frame rate cap of the window loop.
     pub max_fps: usize,
+    /// Tesseract languages `o` reads with (`+`-separated).
+    pub ocr_lang: String,
 }
 
 /// How the window loop ended.
@@ -70,6 +73,7 @@ fn map_keys(w: &Window) -> Vec<Key> {
                 MKey::F => Key::F,
                 MKey::T => Key::T,
                 MKey::L => Key::L,
+                MKey::O => Key::O,
                 MKey::H => Key::H,
                 MKey::Escape => Key::Escape,
                 MKey::Q => Key::Q,
@@ -138,6 +142,9 @@ pub fn run_window<W: std::io::Write>(
     .map_err(win_err)?;
     window.set_target_fps(opts.max_fps);
     let mut canvas = Canvas::default();
+    // the font for the lines' text, looked up the first time text is read
+    let mut font: Option<TextFont> = None;
+    let mut font_looked_up = false;
     let mut recorder: Option<Recorder> = None;
     let mut ended = false;
     loop {
@@ -171,6 +178,14 @@ pub fn run_window<W: std::io::Write>(
                                     state.say(msg);
                                 }
                             }
+                        }
+                    }
+                    Action::SetOcr(on) => {
+                        if let Err(e) = set_ocr(sink.as_deref_mut(), on, &opts.ocr_lang) {
+                            state.ocr = false;
+                            let msg = format!("cannot read text: {e}");
+                            eprintln!("{msg}");
+                            state.say(msg);
                         }
                     }
                     Action::ToggleRecording => {
@@ -323,6 +338,18 @@ pub fn run_window<W: std::io::Write>(
         {
             status = "no frames from the camera for 2 s".into();
         }
+        if state.ocr && !font_looked_up {
+            font_looked_up = true;
+            match TextFont::system_cjk() {
+                Ok(f) => font = Some(f),
+                Err(e) => {
+                    let msg = format!("notice: {e}; the lines' text is not drawn");
+                    eprintln!("{msg}");
+                    state.say(msg);
+                }
+            }
+        }
+        let texts = line_texts(sink.as_deref(), state.ocr);
         let scene = Scene {
             view: state.view,
             layer: k,
@@ -333,8 +360,9 @@ pub fn run_window<W: std::io::Write>(
             help: state.help.then_some(HELP),
             text_scale: 1,
             lines: (state.lines && lines_on).then_some(&p.lines[..]),
+            texts: &texts,
         };
-        render(&mut canvas, layout, p, &scene);
+        render(&mut canvas, layout, p, &scene, font.as_mut());
         window.set_title(&format!(
             "layercam - layer {}/{} peak {} - {fps} fps - {dropped} dropped{}",
             k + 1,
@@ -346,6 +374,40 @@ pub fn run_window<W: std::io::Write>(
             .update_with_buffer(&canvas.pixels, layout.width, layout.height)
             .map_err(win_err)?;
     }
+}
+
+/// Starts or pauses reading text in the sink.
+fn set_ocr<W: std::io::Write>(
+    sink: Option<&mut HeadlessSink<W>>,
+    on: bool,
+    languages: &str,
+) -> std::result::Result<(), String> {
+    #[cfg(feature = "ocr")]
+    {
+        match sink {
+            Some(s) => s.set_ocr(on, languages).map_err(|e| e.to_string()),
+            None => Err("this viewer has no output to read into".into()),
+        }
+    }
+    #[cfg(not(feature = "ocr"))]
+    {
+        let _ = (sink, on, languages);
+        Err("this build has no OCR (built without the ocr feature)".into())
+    }
+}
+
+/// The text of the last frame's lines as the renderer takes it (empty: not read).
+fn line_texts<W: std::io::Write>(sink: Option<&HeadlessSink<W>>, reading: bool) -> Vec<&str> {
+    #[cfg(feature = "ocr")]
+    if let (Some(s), true) = (sink, reading) {
+        return s
+            .line_texts()
+            .iter()
+            .map(|t| t.as_ref().map_or("", |t| t.text.as_str()))
+            .collect();
+    }
+    let _ = (sink, reading);
+    Vec::new()
 }
 
 /// Writes the source frames of a recording (`r`) as `frame_NNNNN.png` on a thread of its
