@@ -180,3 +180,28 @@ fn a_stream_reads_its_lines_on_the_side_and_says_from_which_frame() {
         "{summary}"
     );
 }
+
+#[test]
+fn the_live_reader_forgets_lines_that_left_the_view() {
+    // a line that moves by more than its width every frame is a new line each time: the
+    // tracks stay bounded however long the stream (what keeps a looped replay's memory flat)
+    use layercam::ocr::{LiveReader, TRACK_TTL};
+    use layercam::pipeline::lines::TextLine;
+    let (w, h) = (640usize, 120usize);
+    let rgb = vec![200u8; w * h * 3];
+    let mut reader = LiveReader::start("eng").unwrap();
+    let mut most = 0;
+    for frame in 0..(4 * TRACK_TTL) {
+        let line = TextLine {
+            x: (frame as u32 * 40) % 560,
+            y: (frame as u32 * 7) % 90,
+            w: 30,
+            h: 20,
+            layer: 0,
+        };
+        let known = reader.observe(frame, &rgb, w, h, &[line]);
+        assert_eq!(known.len(), 1);
+        most = most.max(reader.tracks());
+    }
+    assert!(most <= TRACK_TTL as usize + 1, "{most} tracks");
+}
