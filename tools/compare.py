@@ -19,6 +19,7 @@ through
     python3 tools/compare.py                   # all three, one table (markdown)
 """
 import json
+import sys
 import os
 import statistics
 import time
@@ -86,14 +87,20 @@ def main():
         have_cv = True
     except ImportError:
         have_cv = False
+    out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
     print("| input | layercam (criterion median) | numpy/scipy reference | OpenCV closest |")
     print("|---|---|---|---|")
+    peers = {}
     for (w, h), img in frames():
         lc = criterion(w, h)
         ns = median_ms(numpy_scipy, img, 5)
         cv = median_ms(opencv, img, 9) if have_cv else None
         fmt = lambda v, d=1: "n/a" if v is None else f"{v:.{d}f} ms"
         print(f"| {w}x{h} | {fmt(lc, 2)} | {fmt(ns)} | {fmt(cv)} |")
+        peers[f"{w}x{h}"] = {"numpy_scipy_ms": ns, "opencv_ms": cv}
+    if out:
+        with open(out, "w") as f:
+            json.dump(peers, f, indent=1)
 
 
 if __name__ == "__main__":
