@@ -136,7 +136,7 @@ pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize
             });
         }
         // every byte is written, or the frame is refused: no need to clear a recycled buffer
-        crate::frame::resize_for_overwrite(out, w * h * 3);
+        resize_for_overwrite(out, w * h * 3);
         started.read_scanlines_into(&mut out[..]).map_err(corrupt)?;
         started.finish().map_err(corrupt)?;
         Ok((w, h))
@@ -153,6 +153,16 @@ pub fn decode_jpeg_into(bytes: &[u8], out: &mut Vec<u8>) -> Result<(usize, usize
                 .unwrap_or("decoder failed");
             undecodable(&format!("corrupt JPEG: {msg}"))
         }
+    }
+}
+
+/// Gives `buf` the length `len` for a writer that overwrites every byte: a recycled
+/// buffer of the right length keeps its old contents instead of being zero-filled again
+/// (6 MB a 1080p frame), and a buffer of another length is resized (zero-filled).
+pub(crate) fn resize_for_overwrite(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() != len {
+        buf.clear();
+        buf.resize(len, 0);
     }
 }
 

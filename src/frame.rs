@@ -41,16 +41,6 @@ impl<'a> RgbView<'a> {
     }
 }
 
-/// Gives `buf` the length `len` for a writer that overwrites every byte: a recycled
-/// buffer of the right length keeps its old contents instead of being zero-filled again
-/// (6 MB a 1080p frame), and a buffer of another length is resized (zero-filled).
-pub(crate) fn resize_for_overwrite(buf: &mut Vec<u8>, len: usize) {
-    if buf.len() != len {
-        buf.clear();
-        buf.resize(len, 0);
-    }
-}
-
 /// An owned frame as it travels from a source to the worker.
 #[derive(Debug, Clone)]
 pub struct Frame {

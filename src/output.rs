@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::pipeline::lines::TextLine;
-use crate::pipeline::{LayerInfo, Layers};
+use crate::pipeline::{LayerInfo, Layers, StageTimings};
+use crate::runtime::Processed;
 
 /// The per-image record of `layercam analyze --json` (one JSON object per line).
 #[derive(Debug, Clone, Serialize)]
@@ -302,7 +303,7 @@ pub fn write_snapshot(
         write_gray_png(&path, l.upscaled_width, l.upscaled_height, &p.text_mask)?;
         files.push(path);
     }
-    let json = serde_json::to_string_pretty(&crate::sink::FrameRecord::new(p))?;
+    let json = serde_json::to_string_pretty(&FrameRecord::new(p))?;
     let path = dir.join(format!("{stem}.json"));
     write_atomic(&path, json.as_bytes())?;
     files.push(path);
@@ -391,4 +392,46 @@ pub fn write_line_crops(
         written.push(p);
     }
     Ok(written)
+}
+
+/// The per-frame JSON record: the `analyze` schema plus stream fields.
+#[derive(Debug, Serialize)]
+pub struct FrameRecord<'a> {
+    /// Sequence number in the stream.
+    pub frame: u64,
+    /// The `analyze` fields.
+    #[serde(flatten)]
+    pub layers: LayerRecord,
+    /// Capture time, ms since the stream started.
+    pub timestamp_ms: f64,
+    /// Capture → result latency, ms.
+    pub latency_ms: f64,
+    /// Whether the bandwidth came from the cache.
+    pub bandwidth_reused: bool,
+    /// Frames dropped so far.
+    pub dropped: u64,
+    /// Worker time per stage and `total`, ms.
+    pub timings_ms: &'a StageTimings,
+}
+
+impl<'a> FrameRecord<'a> {
+    /// The record of one processed frame.
+    pub fn new(p: &'a Processed) -> Self {
+        let mut layers = LayerRecord::new(&p.origin, &p.layers);
+        layers.features = p.features.clone();
+        if p.params
+            .is_some_and(|q| q.lines != crate::pipeline::lines::LinesMode::Off)
+        {
+            layers.lines = Some(p.lines.iter().map(Into::into).collect());
+        }
+        Self {
+            frame: p.index,
+            layers,
+            timestamp_ms: p.timestamp_ms,
+            latency_ms: p.latency_ms,
+            bandwidth_reused: p.layers.bandwidth_reused,
+            dropped: p.dropped,
+            timings_ms: &p.timings,
+        }
+    }
 }

@@ -9,52 +9,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::output::{
-    draw_line_boxes, write_gray_png, write_line_crops, write_rgb_png, LayerRecord,
+    draw_line_boxes, write_gray_png, write_line_crops, write_rgb_png, FrameRecord,
 };
-use crate::pipeline::StageTimings;
 use crate::runtime::{LatencyHistogram, Processed, Stats};
-
-/// The per-frame JSON record: the `analyze` schema plus stream fields.
-#[derive(Debug, Serialize)]
-pub struct FrameRecord<'a> {
-    /// Sequence number in the stream.
-    pub frame: u64,
-    /// The `analyze` fields.
-    #[serde(flatten)]
-    pub layers: LayerRecord,
-    /// Capture time, ms since the stream started.
-    pub timestamp_ms: f64,
-    /// Capture → result latency, ms.
-    pub latency_ms: f64,
-    /// Whether the bandwidth came from the cache.
-    pub bandwidth_reused: bool,
-    /// Frames dropped so far.
-    pub dropped: u64,
-    /// Worker time per stage and `total`, ms.
-    pub timings_ms: &'a StageTimings,
-}
-
-impl<'a> FrameRecord<'a> {
-    /// The record of one processed frame.
-    pub fn new(p: &'a Processed) -> Self {
-        let mut layers = LayerRecord::new(&p.origin, &p.layers);
-        layers.features = p.features.clone();
-        if p.params
-            .is_some_and(|q| q.lines != crate::pipeline::lines::LinesMode::Off)
-        {
-            layers.lines = Some(p.lines.iter().map(Into::into).collect());
-        }
-        Self {
-            frame: p.index,
-            layers,
-            timestamp_ms: p.timestamp_ms,
-            latency_ms: p.latency_ms,
-            bandwidth_reused: p.layers.bandwidth_reused,
-            dropped: p.dropped,
-            timings_ms: &p.timings,
-        }
-    }
-}
 
 /// Totals of a run, printed at the end.
 #[derive(Debug, Clone, Serialize)]

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crossbeam_channel::RecvTimeoutError;
+use layercam::output::FrameRecord;
 use layercam::output::LayerRecord;
 use layercam::pipeline::lines::LinesMode;
 use layercam::runtime::{Pacing, Policy, Processed, Recycler, Runtime, RuntimeConfig};
-use layercam::sink::FrameRecord;
 use layercam::source::pollread::StopFlags;
 use layercam::source::FrameSource;
 use layercam::{Convention, Params, RgbView};

@@ -155,7 +155,7 @@ pub fn decode_raw(
             bytes.len()
         ));
     }
-    crate::frame::resize_for_overwrite(rgb, width * height * 3);
+    crate::decode::resize_for_overwrite(rgb, width * height * 3);
     let rows = bytes.chunks(row).zip(rgb.chunks_exact_mut(3 * width));
     match format {
         RawFormat::Yuyv => {

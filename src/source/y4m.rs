@@ -143,7 +143,7 @@ pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let y_plane = &planes[..w * ht];
     let u_plane = &planes[w * ht..w * ht + cw * ch];
     let v_plane = &planes[w * ht + cw * ch..w * ht + 2 * cw * ch];
-    crate::frame::resize_for_overwrite(rgb, w * ht * 3);
+    crate::decode::resize_for_overwrite(rgb, w * ht * 3);
     let k = if h.full_range {
         Bt601::FULL
     } else {
