@@ -6,6 +6,8 @@
 //!
 //!     cargo bench --bench pipeline
 //!     cargo bench --bench pipeline -- 'whole/1280x720'
+// criterion_group! makes an undocumented public function
+#![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use layercam::pipeline::{density, extrema, layers, levels, luma, zoom};

@@ -766,10 +766,12 @@ unsafe fn histogram_blocks<B: LevelBlock>(levels: &[u8], sub: &mut SubHistograms
         let table = &mut sub[turn % SUB_HISTOGRAMS];
         // the windows' first levels, kept inside 0..256
         let (base8, base16) = (v0.saturating_sub(4).min(248), v0.saturating_sub(8).min(240));
+        // SAFETY: as above.
         let by_block = if unsafe { v.all_equal(v0) } {
             table[v0 as usize] += 64;
             true
         } else {
+            // SAFETY: as above.
             unsafe {
                 count_in_window::<B, 8>(v, base8, table)
                     || count_in_window::<B, 16>(v, base16, table)

@@ -527,6 +527,7 @@ struct Plane {
 // SAFETY: a `Plane` is only used by `prefilter_column_band`, and the bands handed to
 // different threads never overlap (see `Zoom::prefilter_columns_parallel`).
 unsafe impl Send for Plane {}
+// SAFETY: as for `Send`: shared references only hand out disjoint bands.
 unsafe impl Sync for Plane {}
 
 /// Rows ahead that the column prefilter asks the cache for: a strip's rows are a plane
@@ -550,7 +551,9 @@ impl Plane {
     /// The caller keeps at most one live slice per (row, band) and bands disjoint.
     #[allow(clippy::mut_from_ref)]
     unsafe fn row(&self, r: usize, x0: usize, len: usize) -> &mut [f64] {
-        std::slice::from_raw_parts_mut(self.base.add(r * self.width + x0), len)
+        // SAFETY: the plane covers row `r`'s columns `x0..x0+len` (the caller's bands lie
+        // inside it), and the caller keeps this slice the only live one on that region.
+        unsafe { std::slice::from_raw_parts_mut(self.base.add(r * self.width + x0), len) }
     }
 }
 
@@ -595,46 +598,51 @@ unsafe fn prefilter_column_band_plain(plane: Plane, rows: usize, x0: usize, acc:
     let z = pole();
     let g = gain(z);
     let z_n1 = z.powi(n as i32 - 1);
-    // the gain is applied as each value is first read (same products as a separate pass)
-    {
-        let first = plane.row(0, x0, len);
-        let last = plane.row(n - 1, x0, len);
-        for ((a, f), l) in acc.iter_mut().zip(first.iter()).zip(last.iter()) {
-            *a = f * g + z_n1 * (l * g);
+    // SAFETY: the caller guarantees the plane covers `rows × width` values and that no
+    // other thread touches this band; each statement below borrows at most two rows of
+    // the band at once, always different rows.
+    unsafe {
+        // the gain is applied as each value is first read (same products as a separate pass)
+        {
+            let first = plane.row(0, x0, len);
+            let last = plane.row(n - 1, x0, len);
+            for ((a, f), l) in acc.iter_mut().zip(first.iter()).zip(last.iter()) {
+                *a = f * g + z_n1 * (l * g);
+            }
         }
-    }
-    let mut zi = z;
-    for i in 1..(n - 1).min(INIT_TERMS) {
-        if i + PREFETCH_ROWS < n {
-            plane.prefetch(i + PREFETCH_ROWS, x0, len);
-            plane.prefetch(n - 1 - i - PREFETCH_ROWS.min(n - 1 - i), x0, len);
+        let mut zi = z;
+        for i in 1..(n - 1).min(INIT_TERMS) {
+            if i + PREFETCH_ROWS < n {
+                plane.prefetch(i + PREFETCH_ROWS, x0, len);
+                plane.prefetch(n - 1 - i - PREFETCH_ROWS.min(n - 1 - i), x0, len);
+            }
+            let ri = plane.row(i, x0, len);
+            let rm = plane.row(n - 1 - i, x0, len);
+            for ((a, x), y) in acc.iter_mut().zip(ri.iter()).zip(rm.iter()) {
+                *a += zi * (x * g + z_n1 * (y * g));
+            }
+            zi *= z;
         }
-        let ri = plane.row(i, x0, len);
-        let rm = plane.row(n - 1 - i, x0, len);
-        for ((a, x), y) in acc.iter_mut().zip(ri.iter()).zip(rm.iter()) {
-            *a += zi * (x * g + z_n1 * (y * g));
+        let denom = 1.0 - z_n1 * z_n1;
+        for (dst, a) in plane.row(0, x0, len).iter_mut().zip(acc.iter()) {
+            *dst = a / denom;
         }
-        zi *= z;
-    }
-    let denom = 1.0 - z_n1 * z_n1;
-    for (dst, a) in plane.row(0, x0, len).iter_mut().zip(acc.iter()) {
-        *dst = a / denom;
-    }
-    for i in 1..n {
-        if i + PREFETCH_ROWS < n {
-            plane.prefetch(i + PREFETCH_ROWS, x0, len);
+        for i in 1..n {
+            if i + PREFETCH_ROWS < n {
+                plane.prefetch(i + PREFETCH_ROWS, x0, len);
+            }
+            causal_step(plane.row(i, x0, len), plane.row(i - 1, x0, len), g, z);
         }
-        causal_step(plane.row(i, x0, len), plane.row(i - 1, x0, len), g, z);
-    }
-    {
-        let prev = plane.row(n - 2, x0, len);
-        let last = plane.row(n - 1, x0, len);
-        for (x, p) in last.iter_mut().zip(prev.iter()) {
-            *x = (z * p + *x) * z / (z * z - 1.0);
+        {
+            let prev = plane.row(n - 2, x0, len);
+            let last = plane.row(n - 1, x0, len);
+            for (x, p) in last.iter_mut().zip(prev.iter()) {
+                *x = (z * p + *x) * z / (z * z - 1.0);
+            }
         }
-    }
-    for i in (0..n - 1).rev() {
-        anticausal_step(plane.row(i, x0, len), plane.row(i + 1, x0, len), z);
+        for i in (0..n - 1).rev() {
+            anticausal_step(plane.row(i, x0, len), plane.row(i + 1, x0, len), z);
+        }
     }
 }
 
@@ -952,13 +960,15 @@ unsafe fn combine_rows_power_with<T: VerticalTaps, const N: usize>(
     }
     let n = common_len(&rows, &out);
     let blocks = n / 16;
-    // SAFETY (every block below): `T`'s set by the caller; the loads read 8 values from
+    // SAFETY: for every block below, `T`'s set by the caller; the loads read 8 values from
     // `at` with `at + 8 ≤ n` in every row, the stores write 8 values from `at` of every
     // output (unaligned access is allowed).
     let mut weights = [unsafe { T::weights(w[0]) }; N];
     for (k, w) in w.iter().enumerate().skip(1) {
+        // SAFETY: as above.
         weights[k] = unsafe { T::weights(w) };
     }
+    // SAFETY: as above (no memory access).
     let (mut lo, mut hi) = unsafe {
         (
             _mm256_set1_ps(f32::INFINITY),
@@ -972,6 +982,7 @@ unsafe fn combine_rows_power_with<T: VerticalTaps, const N: usize>(
         }
         for half in 0..2 {
             let at = 16 * b + 8 * half;
+            // SAFETY: as above.
             unsafe {
                 let columns = T::columns(&rows, at);
                 for (o, &w) in out.iter_mut().zip(&weights) {
