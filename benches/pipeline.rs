@@ -121,6 +121,8 @@ fn stages(c: &mut Criterion) {
     use rayon::prelude::*;
     let mut g = c.benchmark_group("stage");
     g.sample_size(20);
+    // the kernels' widest forms, as the pipeline runs them
+    let isa = layercam::Isa::detect();
     for (w, h) in SIZES {
         let rgb = common::poster_frame(w, h);
         let id = format!("{w}x{h}");
@@ -133,7 +135,7 @@ fn stages(c: &mut Criterion) {
                 y.par_chunks_mut(w)
                     .zip(rgb.par_chunks(w * 3))
                     .with_min_len(16)
-                    .for_each(|(y, rgb)| luma::luma_rgb8(rgb, y))
+                    .for_each(|(y, rgb)| luma::luma_rgb8(isa, rgb, y))
             })
         });
         let y: &[f64] = y;
@@ -155,7 +157,7 @@ fn stages(c: &mut Criterion) {
                         .with_min_len(16)
                         .for_each(|(c, y)| c.copy_from_slice(y));
                     let t = std::time::Instant::now();
-                    range = z.run_with(coeff, w, h, 2, out, 2);
+                    range = z.run_with(isa, coeff, w, h, 2, out, 2);
                     spent += t.elapsed();
                 }
                 spent
@@ -168,7 +170,7 @@ fn stages(c: &mut Criterion) {
         let mut lv = vec![0u8; 4 * w * h];
         let mut hist = [0u64; 256];
         g.bench_function(BenchmarkId::new("normalise+histogram", &id), |b| {
-            b.iter(|| levels::quantise_histogram(squared, lo, hi, &mut lv, &mut hist))
+            b.iter(|| levels::quantise_histogram(isa, squared, lo, hi, &mut lv, &mut hist))
         });
         let mut wts = [0.0; 256];
         let mut d = [0.0; 256];
@@ -187,7 +189,7 @@ fn stages(c: &mut Criterion) {
                 extrema::find_extrema(&d, extrema::Convention::Seed, &mut mi, &mut ma);
                 extrema::bounds_and_peaks(&d, &mi, &ma, &mut bo, &mut pe);
                 layers::layer_lut(&bo, &mut lut);
-                levels::map_levels(&lv, &lut, &mut labels);
+                levels::map_levels(isa, &lv, &lut, &mut labels);
             })
         });
     }

@@ -97,6 +97,9 @@ pub enum Error {
     /// The recogniser: missing language data, an image it refused, a failed recognition.
     #[error("OCR: {0}")]
     Ocr(String),
+    /// Something this machine or build cannot do (an instruction set the CPU lacks).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     /// No font to draw text with: fontconfig finds none, or the file is not a font.
     #[error("font: {0}")]
     Font(String),

@@ -4,20 +4,38 @@
 //! relative; layer pixel counts and the label map differ in fewer than 0.01 % of pixels (the
 //! zoom sums its taps in another order than scipy, which can move an `f32` by one ulp and a
 //! level across a rounding boundary in rare pixels).
+//!
+//! Every whole-pipeline check runs once per instruction set this CPU has (plain Rust,
+//! SSE2, AVX2, AVX-512): each must meet the goldens on its own.
 
 mod common;
 
 use common::*;
-use layercam::{read_image, Convention, Params, Pipeline};
+use layercam::{read_image, Convention, Isa, Params, Pipeline};
 
 /// Largest share of label pixels allowed to differ from the reference.
 const LABEL_TOLERANCE: f64 = 1e-4;
 
+/// A pipeline with `params` running the kernels of `isa`.
+fn pipeline_with(params: Params, isa: Isa) -> Pipeline {
+    let mut p = Pipeline::new(params).unwrap();
+    p.set_cpu_extensions(isa.extensions()).unwrap();
+    p
+}
+
 fn check_fixture(name: &str, image: &std::path::Path, params: Params) {
+    for isa in Isa::available() {
+        check_fixture_with(name, image, params, isa);
+    }
+}
+
+fn check_fixture_with(name: &str, image: &std::path::Path, params: Params, isa: Isa) {
     let g = golden(name);
     let frame = read_image(image, 0).unwrap();
-    let mut p = Pipeline::new(params).unwrap();
+    let mut p = pipeline_with(params, isa);
     let l = p.process(frame.view()).unwrap();
+    let file = name;
+    let name = &format!("{name} ({})", isa.extensions());
     assert_eq!(
         l.upscaled_width as u64,
         g["upscaled_width"].as_u64().unwrap(),
@@ -56,7 +74,7 @@ fn check_fixture(name: &str, image: &std::path::Path, params: Params) {
             "{name}: layer {k} count {a} vs {b}"
         );
     }
-    let (w, h, golden_labels) = gray_png(&fixture(&format!("golden/{name}.labels.png")));
+    let (w, h, golden_labels) = gray_png(&fixture(&format!("golden/{file}.labels.png")));
     assert_eq!((w, h), (l.upscaled_width, l.upscaled_height));
     let differ = l
         .labels
@@ -155,15 +173,20 @@ fn zoom_matches_scipy_on_small_arrays() {
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
-        let mut coeff = input.clone();
         let mut out = vec![0f32; w * z * h * z];
-        layercam::pipeline::zoom::Zoom::new().run(&mut coeff, w, h, z, &mut out);
-        let max = out
-            .iter()
-            .zip(&expected)
-            .map(|(&a, &b)| (a as f64 - b).abs())
-            .fold(0.0, f64::max);
-        assert!(max <= 1e-3, "zoom {h}x{w} x{z}: max abs diff {max}");
+        for isa in Isa::available() {
+            let mut coeff = input.clone();
+            layercam::pipeline::zoom::Zoom::new().run(isa, &mut coeff, w, h, z, &mut out);
+            let max = out
+                .iter()
+                .zip(&expected)
+                .map(|(&a, &b)| (a as f64 - b).abs())
+                .fold(0.0, f64::max);
+            assert!(
+                max <= 1e-3,
+                "{isa:?}: zoom {h}x{w} x{z}: max abs diff {max}"
+            );
+        }
     }
 }
 
@@ -203,14 +226,22 @@ fn seed_image_gives_published_numbers() {
 }
 
 fn check_features(name: &str, image: &std::path::Path, exact: bool) {
+    for isa in Isa::available() {
+        check_features_with(name, image, exact, isa);
+    }
+}
+
+fn check_features_with(name: &str, image: &std::path::Path, exact: bool, isa: Isa) {
     let g = golden(name);
     let frame = read_image(image, 0).unwrap();
-    let mut p = Pipeline::new(Params {
+    let params = Params {
         features: true,
         ..Params::default()
-    })
-    .unwrap();
+    };
+    let mut p = pipeline_with(params, isa);
     p.process(frame.view()).unwrap();
+    let file = name;
+    let name = &format!("{name} ({})", isa.extensions());
     let f = p.features();
     let gf = &g["features"];
     let kept = u64s(&gf["kept_per_layer"]);
@@ -229,7 +260,7 @@ fn check_features(name: &str, image: &std::path::Path, exact: bool) {
         assert_eq!(f.counts().pooled, pooled, "{name}: pooled");
         assert_eq!(f.counts().pixels, pixels, "{name}: final");
     }
-    let mask_path = fixture(&format!("golden/{name}.text.png"));
+    let mask_path = fixture(&format!("golden/{file}.text.png"));
     if mask_path.exists() {
         let (w, h, golden_mask) = gray_png(&mask_path);
         assert_eq!((w, h), f.size());

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::components::{Components, Connect, Run};
 use super::layers::Layers;
+use crate::simd::Isa;
 
 /// Counts reported for the text features of one frame.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -90,9 +91,9 @@ fn paint_runs(c: &Components, image: &mut [u8], w: usize) {
 /// Runs per task of the per-run passes.
 const RUN_CHUNK: usize = 4096;
 
-super::simd::avx2_dispatch! {
+crate::simd::avx2_dispatch! {
     /// [`eroded_in_run`] for each of `runs`, into `counts`.
-    fn eroded_in_runs(labels: &[u8], w: usize, h: usize, runs: &[Run], counts: &mut [u32]) => eroded_in_runs_plain
+    fn eroded_in_runs(isa: Isa, labels: &[u8], w: usize, h: usize, runs: &[Run], counts: &mut [u32]) => plain eroded_in_runs_plain
 }
 
 /// The plain form of [`eroded_in_runs`].
@@ -159,18 +160,19 @@ impl TextFeatures {
         &self.counts
     }
 
-    /// Runs the three steps on a frame's layers.
-    pub fn run(&mut self, layers: &Layers) -> &FeatureCounts {
+    /// Runs the three steps on a frame's layers, with the kernels' forms that `isa`
+    /// allows (the same result for every `isa`).
+    pub fn run(&mut self, layers: &Layers, isa: Isa) -> &FeatureCounts {
         let (w, h) = (layers.upscaled_width, layers.upscaled_height);
         self.width = w;
         self.height = h;
-        self.erosion_filter(&layers.labels, layers.len(), w, h);
+        self.erosion_filter(isa, &layers.labels, layers.len(), w, h);
         self.pool(layers.len(), w, h);
         self.post_process(w, h);
         &self.counts
     }
 
-    fn erosion_filter(&mut self, labels: &[u8], k_layers: usize, w: usize, h: usize) {
+    fn erosion_filter(&mut self, isa: Isa, labels: &[u8], k_layers: usize, w: usize, h: usize) {
         let c = &mut self.components;
         c.label(labels, w, h, Connect::SameValue);
         let c = &*c;
@@ -180,7 +182,7 @@ impl TextFeatures {
             .par_chunks_mut(RUN_CHUNK)
             .zip(c.runs.par_chunks(RUN_CHUNK))
             .for_each(|(counts, runs)| {
-                eroded_in_runs(labels, w, h, runs, counts);
+                eroded_in_runs(isa, labels, w, h, runs, counts);
             });
         self.eroded.clear();
         self.eroded.resize(c.len(), 0);
@@ -529,13 +531,16 @@ mod tests {
                 peaks: (0..k as u16).collect(),
                 ..Layers::default()
             };
-            let got = features.run(&layers).clone();
             let (kept, pooled, mask) = naive(&labels, k, w, h);
-            assert_eq!(got.kept_per_layer, kept, "case {case}");
-            assert_eq!(got.pooled, pooled, "case {case}");
             let mask: Vec<u8> = mask.iter().map(|&m| m * 255).collect();
-            assert_eq!(features.mask(), &mask[..], "case {case}");
-            assert_eq!(got.pixels, mask.iter().filter(|&&m| m != 0).count() as u64);
+            for isa in Isa::available() {
+                let got = features.run(&layers, isa).clone();
+                assert_eq!(got.kept_per_layer, kept, "{isa:?}, case {case}");
+                assert_eq!(got.pooled, pooled, "{isa:?}, case {case}");
+                assert_eq!(features.mask(), &mask[..], "{isa:?}, case {case}");
+                assert_eq!(got.pixels, mask.iter().filter(|&&m| m != 0).count() as u64);
+            }
+            let got = features.counts();
             nonempty += (got.pixels > 0 && got.pooled > got.pixels) as usize;
         }
         // the cases exercise every step: most keep some text and remove some

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
-use super::simd::prefetch;
+use crate::simd::{prefetch, Isa};
 
 /// `2^23`: adding and subtracting it rounds a float in `[0, 2^23)` to an integer, ties to
 /// even (IEEE default rounding), with plain SSE2 arithmetic instead of a libm call.
@@ -31,12 +31,13 @@ pub fn apply_power(values: &mut [f32], power: u32) {
 
 /// Minimum and maximum of a non-empty slice (of finite values).
 #[inline]
-pub fn min_max(values: &[f32]) -> (f32, f32) {
+pub fn min_max(isa: Isa, values: &[f32]) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    if isa.avx2() {
+        // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
         return unsafe { min_max_avx2(values) };
     }
+    let _ = isa;
     min_max_plain(values)
 }
 
@@ -123,7 +124,14 @@ const CHUNK: usize = 1 << 16;
 /// Normalises `values` into `out` and counts the levels into `hist`, in one pass spread
 /// over the current rayon pool (each task keeps its own sub-histograms). Bit-identical to
 /// [`quantise`] followed by [`histogram`].
-pub fn quantise_histogram(values: &[f32], lo: f32, hi: f32, out: &mut [u8], hist: &mut [u64; 256]) {
+pub fn quantise_histogram(
+    isa: Isa,
+    values: &[f32],
+    lo: f32,
+    hi: f32,
+    out: &mut [u8],
+    hist: &mut [u64; 256],
+) {
     let range = hi - lo;
     if range.is_nan() || range <= 0.0 {
         out.fill(0);
@@ -135,9 +143,9 @@ pub fn quantise_histogram(values: &[f32], lo: f32, hi: f32, out: &mut [u8], hist
         .par_chunks_mut(CHUNK)
         .zip(values.par_chunks(CHUNK))
         .map(|(o, v)| {
-            quantise_fast(v, lo, range, o);
+            quantise_fast(isa, v, lo, range, o);
             let mut h = [0u64; 256];
-            histogram(o, &mut h);
+            histogram(isa, o, &mut h);
             h
         })
         .reduce(
@@ -163,18 +171,19 @@ pub const GUARD: f32 = 2e-4;
 /// the few pixels whose scaled value lies within [`GUARD`] of a rounding boundary. With
 /// AVX2, 32 pixels at a time with the boundary test as a lane mask, so that only the
 /// flagged pixels are redone.
-pub fn quantise_fast(values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
+pub fn quantise_fast(isa: Isa, values: &[f32], lo: f32, range: f32, out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked just above).
+        if isa.avx512() {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX-512F.
             return unsafe { quantise_fast_avx512(values, lo, range, out) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if isa.avx2() {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
             return unsafe { quantise_fast_avx2(values, lo, range, out) };
         }
     }
+    let _ = isa;
     quantise_fast_plain(values, lo, range, out)
 }
 
@@ -333,13 +342,13 @@ pub fn quantise_fast_plain(values: &[f32], lo: f32, range: f32, out: &mut [u8]) 
 /// Writes `lut[levels[i]]` into `labels[i]`, spread over the current rayon pool. A
 /// layer table (non-decreasing, at most [`MAX_STEPS`] steps: the usual case) is applied
 /// as a few vector compares per 32 pixels instead of one table lookup per pixel.
-pub fn map_levels(levels: &[u8], lut: &[u8; 256], labels: &mut [u8]) {
+pub fn map_levels(isa: Isa, levels: &[u8], lut: &[u8; 256], labels: &mut [u8]) {
     let steps = lut_steps(lut);
     labels
         .par_chunks_mut(CHUNK)
         .zip(levels.par_chunks(CHUNK))
         .for_each(|(l, v)| match &steps {
-            Some((base, thresholds, n)) => map_by_steps(v, *base, &thresholds[..*n], l),
+            Some((base, thresholds, n)) => map_by_steps(isa, v, *base, &thresholds[..*n], l),
             None => {
                 for (l, &v) in l.iter_mut().zip(v) {
                     *l = lut[v as usize];
@@ -368,30 +377,31 @@ pub fn lut_steps(lut: &[u8; 256]) -> Option<(u8, [u8; MAX_STEPS], usize)> {
 }
 
 /// `out[i] = base + #{t in thresholds : t ≤ levels[i]}` (see [`lut_steps`]): one compare
-/// per threshold on 32 pixels at a time with AVX2, 16 with SSE2 (part of x86-64);
-/// elsewhere the plain form.
-pub fn map_by_steps(levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) {
+/// per threshold on 64 pixels at a time with AVX-512BW, 32 with AVX2, 16 with SSE2;
+/// else the plain form.
+pub fn map_by_steps(isa: Isa, levels: &[u8], base: u8, thresholds: &[u8], out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    {
+    if isa.sse2() {
         let n = out.len().min(levels.len());
         // the vector forms from the labels' first cache line on, so that their stores
         // (and the loads of levels allocated alike) do not straddle two lines
-        let head = out.as_ptr().align_offset(super::simd::CACHE_LINE).min(n);
+        let head = out.as_ptr().align_offset(crate::simd::CACHE_LINE).min(n);
         map_by_steps_plain(&levels[..head], base, thresholds, &mut out[..head]);
         let (levels, out) = (&levels[head..n], &mut out[head..n]);
         let n = n - head;
-        let done = if std::arch::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the CPU has AVX-512BW (checked just above).
+        let done = if isa.avx512() {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX-512BW.
             unsafe { map_by_steps_avx512(&levels[..n], base, thresholds, &mut out[..n]) }
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        } else if isa.avx2() {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
             unsafe { map_by_steps_avx2(&levels[..n], base, thresholds, &mut out[..n]) }
         } else {
             0
         };
         map_by_steps_sse2(&levels[done..n], base, thresholds, &mut out[done..n]);
+        return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    let _ = isa;
     map_by_steps_plain(levels, base, thresholds, out)
 }
 
@@ -497,8 +507,8 @@ type SubHistograms = [[u32; 256]; SUB_HISTOGRAMS];
 /// 64-level blocks are counted with a few vector compares instead (`histogram_blocks`):
 /// in an upscaled frame two in three blocks span fewer than 16 levels. The same counts
 /// either way.
-pub fn histogram(levels: &[u8], hist: &mut [u64; 256]) {
-    count_into(levels, hist, Counting::best())
+pub fn histogram(isa: Isa, levels: &[u8], hist: &mut [u64; 256]) {
+    count_into(levels, hist, Counting::of(isa))
 }
 
 /// The plain form of [`histogram`]: every level counted on its own.
@@ -520,36 +530,24 @@ enum Counting {
 }
 
 impl Counting {
-    /// The fastest way this CPU has.
-    fn best() -> Self {
+    /// The fastest way `isa` allows.
+    fn of(isa: Isa) -> Self {
         #[cfg(target_arch = "x86_64")]
-        for way in [Counting::BlocksAvx512, Counting::BlocksAvx2] {
-            if way.available() {
-                return way;
+        {
+            if isa.avx512() {
+                return Counting::BlocksAvx512;
+            }
+            if isa.avx2() {
+                return Counting::BlocksAvx2;
             }
         }
+        let _ = isa;
         Counting::Each
-    }
-
-    /// Whether this CPU can count this way.
-    fn available(self) -> bool {
-        match self {
-            Counting::Each => true,
-            #[cfg(target_arch = "x86_64")]
-            Counting::BlocksAvx2 => {
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("popcnt")
-            }
-            #[cfg(target_arch = "x86_64")]
-            Counting::BlocksAvx512 => {
-                std::arch::is_x86_feature_detected!("avx512bw")
-                    && std::arch::is_x86_feature_detected!("popcnt")
-            }
-        }
     }
 }
 
-/// [`histogram`] counted the given way (one this CPU has: see [`Counting::available`]).
+/// [`histogram`] counted the given way (one made by [`Counting::of`] from a set this CPU
+/// has).
 fn count_into(levels: &[u8], hist: &mut [u64; 256], way: Counting) {
     let mut sub: SubHistograms = [[0u32; 256]; SUB_HISTOGRAMS];
     hist.fill(0);
@@ -557,8 +555,7 @@ fn count_into(levels: &[u8], hist: &mut [u64; 256], way: Counting) {
     for block in levels.chunks(1 << 30) {
         match way {
             Counting::Each => count_each(block, &mut sub),
-            // SAFETY: the callers pass only ways the CPU has (`best`, or tests that check
-            // `available`).
+            // SAFETY: a way is made by `Counting::of` from an `Isa`, a set this CPU has.
             #[cfg(target_arch = "x86_64")]
             Counting::BlocksAvx2 => unsafe { histogram_blocks_avx2(block, &mut sub) },
             // SAFETY: as above.
@@ -835,20 +832,22 @@ mod tests {
         let values: Vec<f32> = (0..200_003u32)
             .map(|i| ((i as f32 * 0.7311).sin() * 3000.0 + 3000.0).powi(2))
             .collect();
-        let (lo, hi) = min_max(&values);
+        let (lo, hi) = min_max_plain(&values);
         let mut a = vec![0u8; values.len()];
         let mut ha = [0u64; 256];
         quantise(&values, lo, hi, &mut a);
-        histogram(&a, &mut ha);
-        let mut b = vec![0u8; values.len()];
-        let mut hb = [0u64; 256];
-        quantise_histogram(&values, lo, hi, &mut b, &mut hb);
-        assert_eq!(a, b);
-        assert_eq!(ha, hb);
-        let lut: [u8; 256] = std::array::from_fn(|i| (i / 50) as u8);
-        let mut la = vec![0u8; b.len()];
-        map_levels(&b, &lut, &mut la);
-        assert!(la.iter().zip(&b).all(|(&l, &v)| l == lut[v as usize]));
+        histogram_plain(&a, &mut ha);
+        for isa in Isa::available() {
+            let mut b = vec![0u8; values.len()];
+            let mut hb = [0u64; 256];
+            quantise_histogram(isa, &values, lo, hi, &mut b, &mut hb);
+            assert_eq!(a, b, "{isa:?}");
+            assert_eq!(ha, hb, "{isa:?}");
+            let lut: [u8; 256] = std::array::from_fn(|i| (i / 50) as u8);
+            let mut la = vec![0u8; b.len()];
+            map_levels(isa, &b, &lut, &mut la);
+            assert!(la.iter().zip(&b).all(|(&l, &v)| l == lut[v as usize]));
+        }
     }
 
     #[test]
@@ -867,24 +866,21 @@ mod tests {
             let mut lut = [0u8; 256];
             crate::pipeline::layers::layer_lut(bounds, &mut lut);
             let expect: Vec<u8> = levels.iter().map(|&v| lut[v as usize]).collect();
-            let mut got = vec![0u8; levels.len()];
-            map_levels(&levels, &lut, &mut got);
-            assert_eq!(got, expect, "{bounds:?}");
+            for isa in Isa::available() {
+                let mut got = vec![0u8; levels.len()];
+                map_levels(isa, &levels, &lut, &mut got);
+                assert_eq!(got, expect, "{isa:?}, {bounds:?}");
+            }
             if let Some((base, t, n)) = lut_steps(&lut) {
                 let mut plain = vec![0u8; levels.len()];
                 map_by_steps_plain(&levels, base, &t[..n], &mut plain);
                 assert_eq!(plain, expect, "plain, {bounds:?}");
-                #[cfg(target_arch = "x86_64")]
-                {
-                    let mut sse2 = vec![0u8; levels.len()];
-                    map_by_steps_sse2(&levels, base, &t[..n], &mut sse2);
-                    assert_eq!(sse2, expect, "SSE2, {bounds:?}");
-                    if std::arch::is_x86_feature_detected!("avx2") {
-                        let mut avx2 = vec![0u8; levels.len()];
-                        // SAFETY: the CPU has AVX2 (checked just above).
-                        let done = unsafe { map_by_steps_avx2(&levels, base, &t[..n], &mut avx2) };
-                        map_by_steps_sse2(&levels[done..], base, &t[..n], &mut avx2[done..]);
-                        assert_eq!(avx2, expect, "AVX2, {bounds:?}");
+                // each form this CPU has, from a misaligned start too
+                for isa in Isa::available() {
+                    for skip in [0, 1, 37] {
+                        let mut got = vec![0u8; levels.len() - skip];
+                        map_by_steps(isa, &levels[skip..], base, &t[..n], &mut got);
+                        assert_eq!(got, expect[skip..], "{isa:?}, {bounds:?}, skip {skip}");
                     }
                 }
             }
@@ -898,7 +894,7 @@ mod tests {
         rev[200] = 1;
         assert!(lut_steps(&rev).is_none());
         let mut got = vec![0u8; levels.len()];
-        map_levels(&levels, &rev, &mut got);
+        map_levels(Isa::detect(), &levels, &rev, &mut got);
         assert!(got.iter().zip(&levels).all(|(&g, &v)| g == rev[v as usize]));
     }
 
@@ -933,13 +929,18 @@ mod tests {
             let mut a = vec![0u8; values.len()];
             let mut b = vec![0u8; values.len()];
             quantise(&values, lo, hi, &mut a);
-            quantise_fast(&values, lo, range, &mut b);
-            assert_eq!(a, b, "range {lo}..{hi}");
             quantise_fast_plain(&values, lo, range, &mut b);
             assert_eq!(a, b, "plain form, range {lo}..{hi}");
+            // each form this CPU has (AVX-512 and AVX2 alike)
+            for isa in Isa::available() {
+                b.fill(0);
+                quantise_fast(isa, &values, lo, range, &mut b);
+                assert_eq!(a, b, "{isa:?}, range {lo}..{hi}");
+            }
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
+            if Isa::detect().avx512() {
+                // the AVX2 form on a CPU that would pick AVX-512
+                // SAFETY: the CPU has AVX-512, so AVX2 too.
                 unsafe { quantise_fast_avx2(&values, lo, range, &mut b) };
                 assert_eq!(a, b, "AVX2 form, range {lo}..{hi}");
             }
@@ -950,7 +951,7 @@ mod tests {
     fn histogram_counts_everything() {
         let levels: Vec<u8> = (0..1003u32).map(|i| (i * 7 % 256) as u8).collect();
         let mut h = [0u64; 256];
-        histogram(&levels, &mut h);
+        histogram(Isa::detect(), &levels, &mut h);
         assert_eq!(h.iter().sum::<u64>(), 1003);
         let mut naive = [0u64; 256];
         for &v in &levels {
@@ -985,14 +986,9 @@ mod tests {
                 data.push((centre + d).clamp(0, 255) as u8);
             }
         }
-        // each block form this CPU has (the dispatched `histogram` is checked below too)
-        #[cfg(target_arch = "x86_64")]
-        let ways = [Counting::BlocksAvx2, Counting::BlocksAvx512];
-        #[cfg(not(target_arch = "x86_64"))]
-        let ways: [Counting; 0] = [];
-        let ways: Vec<Counting> = ways.into_iter().filter(|w| w.available()).collect();
-        eprintln!("counting ways tested: {ways:?}");
-        for way in ways {
+        // the way each set this CPU has counts (the dispatched `histogram` is checked
+        // below too)
+        for way in Isa::available().into_iter().map(Counting::of) {
             for cut in 0..70 {
                 let levels = &data[cut..data.len() - 3 * cut];
                 let (mut a, mut b) = ([0u64; 256], [0u64; 256]);
@@ -1008,20 +1004,24 @@ mod tests {
                 assert_eq!(a, b, "{way:?}, {len} levels");
             }
         }
-        let (mut a, mut b) = ([0u64; 256], [0u64; 256]);
-        histogram(&data, &mut a);
-        histogram_plain(&data, &mut b);
-        assert_eq!(a, b);
+        for isa in Isa::available() {
+            let (mut a, mut b) = ([0u64; 256], [0u64; 256]);
+            histogram(isa, &data, &mut a);
+            histogram_plain(&data, &mut b);
+            assert_eq!(a, b, "{isa:?}");
+        }
     }
 
     #[test]
     fn min_max_with_remainder() {
         let v: Vec<f32> = (0..19).map(|i| (i as f32 - 7.0) * 1.5).collect();
-        assert_eq!(min_max(&v), (-10.5, 16.5));
         assert_eq!(min_max_plain(&v), (-10.5, 16.5));
         let w: Vec<f32> = (0..1003)
             .map(|i| ((i * 7919) % 1009) as f32 * 0.37 - 99.0)
             .collect();
-        assert_eq!(min_max(&w), min_max_plain(&w));
+        for isa in Isa::available() {
+            assert_eq!(min_max(isa, &v), (-10.5, 16.5), "{isa:?}");
+            assert_eq!(min_max(isa, &w), min_max_plain(&w), "{isa:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! `to_luma8` uses Rec.709 weights and rounds: it is *not* this.)
 
 #[cfg(target_arch = "x86_64")]
-use super::simd::prefetch;
+use crate::simd::{prefetch, Isa};
 
 /// Red weight (per mille).
 pub const WEIGHT_R: u32 = 299;
@@ -24,12 +24,13 @@ pub fn luma_pixel(r: u8, g: u8, b: u8) -> f32 {
 /// values of the exact `f32` result (the zoom prefilter works in `f64`). With AVX2, 16
 /// pixels at a time: the channels are separated by byte shuffles, the numerators made in
 /// 32-bit lanes and divided in `f32` (the same IEEE division as [`luma_pixel`]).
-pub fn luma_rgb8(rgb: &[u8], out: &mut [f64]) {
+pub fn luma_rgb8(isa: Isa, rgb: &[u8], out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    if isa.avx2() {
+        // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
         return unsafe { luma_avx2(rgb, out) };
     }
+    let _ = isa;
     luma_plain(rgb, out)
 }
 
@@ -180,13 +181,15 @@ mod tests {
         let rgb: Vec<u8> = (0..3 * 1001u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect();
-        let mut a = vec![0.0; 1001];
         let mut b = vec![0.0; 1001];
-        luma_rgb8(&rgb, &mut a);
         luma_plain(&rgb, &mut b);
         for (i, px) in rgb.chunks_exact(3).enumerate() {
-            assert_eq!(a[i], luma_pixel(px[0], px[1], px[2]) as f64);
-            assert_eq!(b[i], a[i]);
+            assert_eq!(b[i], luma_pixel(px[0], px[1], px[2]) as f64);
+        }
+        for isa in Isa::available() {
+            let mut a = vec![0.0; 1001];
+            luma_rgb8(isa, &rgb, &mut a);
+            assert_eq!(a, b, "{isa:?}");
         }
     }
 
@@ -199,14 +202,17 @@ mod tests {
                 rgb[3 * v + ch] = v as u8;
                 rgb[3 * v + (ch + 1) % 3] = (255 - v) as u8;
             }
-            for len in [256 + 5, 256, 17, 15, 1] {
+            for (len, isa) in [256 + 5, 256, 17, 15, 1]
+                .into_iter()
+                .flat_map(|len| Isa::available().into_iter().map(move |isa| (len, isa)))
+            {
                 let mut y = vec![0.0; len];
-                luma_rgb8(&rgb[..3 * len], &mut y);
+                luma_rgb8(isa, &rgb[..3 * len], &mut y);
                 for (i, px) in rgb[..3 * len].chunks_exact(3).enumerate() {
                     assert_eq!(
                         y[i],
                         luma_pixel(px[0], px[1], px[2]) as f64,
-                        "{ch} {len} {i}"
+                        "{isa:?} {ch} {len} {i}"
                     );
                 }
             }

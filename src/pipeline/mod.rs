@@ -17,7 +17,6 @@ pub mod layers;
 pub mod levels;
 pub mod lines;
 pub mod luma;
-pub(crate) mod simd;
 pub mod stable;
 pub mod textlines;
 pub mod zoom;
@@ -26,10 +25,11 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::frame::RgbView;
+use crate::simd::{CpuExtensions, Isa};
 
+pub use crate::simd::{align_slack, cache_aligned, CACHE_LINE};
 pub use extrema::Convention;
 pub use layers::{LayerInfo, Layers};
-pub use simd::{align_slack, cache_aligned, CACHE_LINE};
 
 /// Default pixel limit of a source frame (a 8K frame is 33 Mpx; upscaled ×2 it needs about
 /// 1.5 GB of scratch, so the default stops well before that).
@@ -248,6 +248,7 @@ pub struct Pipeline {
     grouping: textlines::TextLines,
     text_lines: Vec<lines::TextLine>,
     timings: StageTimings,
+    isa: Isa,
 }
 
 impl Pipeline {
@@ -272,7 +273,37 @@ impl Pipeline {
             grouping: textlines::TextLines::default(),
             text_lines: Vec::new(),
             timings: StageTimings::default(),
+            isa: Isa::detect(),
         })
+    }
+
+    /// Runs the stages' kernels in the forms of `ext` from now on (by default the widest
+    /// set this CPU has). Every set gives the same results; this is for comparing them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] when this CPU lacks `ext`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use layercam::{CpuExtensions, Params, Pipeline};
+    ///
+    /// let mut pipeline = Pipeline::new(Params::default())?;
+    /// pipeline.set_cpu_extensions(CpuExtensions::None)?;
+    /// assert_eq!(pipeline.cpu_extensions(), CpuExtensions::None);
+    /// # Ok::<(), layercam::Error>(())
+    /// ```
+    pub fn set_cpu_extensions(&mut self, ext: CpuExtensions) -> Result<()> {
+        self.isa = Isa::new(ext).ok_or(Error::Unsupported(format!(
+            "this CPU lacks the {ext} instructions"
+        )))?;
+        Ok(())
+    }
+
+    /// The instruction set the stages' kernels run with.
+    pub fn cpu_extensions(&self) -> CpuExtensions {
+        self.isa.extensions()
     }
 
     /// Runs `f` on one of the pipeline's pool threads. Every [`process`](Self::process)
@@ -382,13 +413,13 @@ impl Pipeline {
         let pixels = width * height;
         grow(
             &mut self.luma,
-            pixels + simd::align_slack::<f64>(),
+            pixels + crate::simd::align_slack::<f64>(),
             width,
             height,
         )?;
         grow(
             &mut self.zoomed,
-            upscaled + simd::align_slack::<f32>(),
+            upscaled + crate::simd::align_slack::<f32>(),
             width,
             height,
         )?;
@@ -407,22 +438,25 @@ impl Pipeline {
         use rayon::prelude::*;
         let pixels = width * height;
         let n = uw * uh;
+        let isa = self.isa;
         let z = self.params.zoom;
         let power = self.params.power;
         let t0 = Instant::now();
 
-        // both planes start on a cache line (see `simd::cache_aligned`)
-        self.luma.resize(pixels + simd::align_slack::<f64>(), 0.0);
-        let luma = simd::cache_aligned(&mut self.luma, pixels);
+        // both planes start on a cache line (see `crate::simd::cache_aligned`)
+        self.luma
+            .resize(pixels + crate::simd::align_slack::<f64>(), 0.0);
+        let luma = crate::simd::cache_aligned(&mut self.luma, pixels);
         luma.par_chunks_mut(width)
             .zip(data.par_chunks(width * 3))
             .with_min_len(16)
-            .for_each(|(y, rgb)| luma::luma_rgb8(rgb, y));
+            .for_each(|(y, rgb)| luma::luma_rgb8(isa, rgb, y));
         let t1 = Instant::now();
 
         // zoom, with the power transform and min/max fused into its last pass
-        self.zoomed.resize(n + simd::align_slack::<f32>(), 0.0);
-        let zoomed = simd::cache_aligned(&mut self.zoomed, n);
+        self.zoomed
+            .resize(n + crate::simd::align_slack::<f32>(), 0.0);
+        let zoomed = crate::simd::cache_aligned(&mut self.zoomed, n);
         let (lo, hi) = if z == 1 {
             zoomed
                 .par_chunks_mut(width)
@@ -433,14 +467,15 @@ impl Pipeline {
                         *o = v as f32;
                     }
                     levels::apply_power(o, power);
-                    levels::min_max(o)
+                    levels::min_max(isa, o)
                 })
                 .reduce(
                     || (f32::INFINITY, f32::NEG_INFINITY),
                     |a, b| (a.0.min(b.0), a.1.max(b.1)),
                 )
         } else {
-            self.zoom.run_with(luma, width, height, z, zoomed, power)
+            self.zoom
+                .run_with(isa, luma, width, height, z, zoomed, power)
         };
         let t2 = Instant::now();
 
@@ -450,7 +485,7 @@ impl Pipeline {
         l.upscaled_width = uw;
         l.upscaled_height = uh;
         l.levels.resize(n, 0);
-        levels::quantise_histogram(zoomed, lo, hi, &mut l.levels, &mut l.histogram);
+        levels::quantise_histogram(isa, zoomed, lo, hi, &mut l.levels, &mut l.histogram);
         let t3 = Instant::now();
 
         if self.params.stable {
@@ -506,10 +541,10 @@ impl Pipeline {
         layers::layer_lut(&l.bounds, &mut l.lut);
         layers::layer_counts(&l.histogram, &l.bounds, &mut l.counts);
         l.labels.resize(n, 0);
-        levels::map_levels(&l.levels, &l.lut, &mut l.labels);
+        levels::map_levels(self.isa, &l.levels, &l.lut, &mut l.labels);
         let t5 = Instant::now();
         if self.params.features || self.params.lines != lines::LinesMode::Off {
-            self.features.run(&self.layers);
+            self.features.run(&self.layers, self.isa);
         }
         let t6 = Instant::now();
         self.text_lines.clear();

@@ -8,9 +8,9 @@
 
 use rayon::prelude::*;
 
-use super::simd::{align_slack, avx2_dispatch, avx512_dispatch, cache_aligned};
+use crate::simd::{align_slack, avx2_dispatch, avx512_dispatch, cache_aligned, Isa};
 #[cfg(target_arch = "x86_64")]
-use super::simd::{prefetch, transpose4};
+use crate::simd::{prefetch, transpose4};
 
 /// The single pole of the cubic B-spline prefilter, `√3 − 2` (as scipy computes it).
 fn pole() -> f64 {
@@ -145,12 +145,23 @@ avx512_dispatch! {
     /// writing the coefficients back: while the lines are still interleaved in `scratch`,
     /// each output is one vector operation over the lines. Bit-identical to
     /// [`prefilter_line`] followed by [`interpolate_row`] on each line.
-    pub fn prefilter_interpolate_lines(block: &[f64], taps: &AxisTaps, out: &mut [f64], scratch: &mut Vec<f64>) => prefilter_interpolate_lines_plain
+    pub fn prefilter_interpolate_lines(isa: Isa, block: &[f64], taps: &AxisTaps, out: &mut [f64], scratch: &mut Vec<f64>) => prefilter_interpolate_lines_with
 }
 
 /// The plain form of [`prefilter_interpolate_lines`].
-#[inline(always)]
 pub fn prefilter_interpolate_lines_plain(
+    block: &[f64],
+    taps: &AxisTaps,
+    out: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    prefilter_interpolate_lines_with(Isa::plain(), block, taps, out, scratch)
+}
+
+/// [`prefilter_interpolate_lines`]'s body, its helpers in the forms `isa` allows.
+#[inline(always)]
+fn prefilter_interpolate_lines_with(
+    isa: Isa,
     block: &[f64],
     taps: &AxisTaps,
     out: &mut [f64],
@@ -165,8 +176,8 @@ pub fn prefilter_interpolate_lines_plain(
     let need = (n + 3) * L + m * L;
     scratch.resize(need + align_slack::<f64>(), 0.0);
     let (lanes, interleaved) = cache_aligned(scratch, need).split_at_mut((n + 3) * L);
-    prefilter_group::<L>(block, n, lanes);
-    taps_to_rows(lanes, L, 0, taps, out, interleaved);
+    prefilter_group::<L>(isa, block, n, lanes);
+    taps_to_rows(isa, lanes, L, 0, taps, out, interleaved);
 }
 
 /// Lines prefiltered together by [`prefilter_interpolate_line_pairs`]: two groups of
@@ -178,12 +189,24 @@ avx512_dispatch! {
     /// [`prefilter_interpolate_lines`] on [`PAIR_BLOCK`] lines at once: the first
     /// [`LINE_BLOCK`] lines' outputs go to `out_a`, the others' to `out_b`. The same bits
     /// as two calls of [`prefilter_interpolate_lines`].
-    pub fn prefilter_interpolate_line_pairs(block: &[f64], taps: &AxisTaps, out_a: &mut [f64], out_b: &mut [f64], scratch: &mut Vec<f64>) => prefilter_interpolate_line_pairs_plain
+    pub fn prefilter_interpolate_line_pairs(isa: Isa, block: &[f64], taps: &AxisTaps, out_a: &mut [f64], out_b: &mut [f64], scratch: &mut Vec<f64>) => prefilter_interpolate_line_pairs_with
 }
 
 /// The plain form of [`prefilter_interpolate_line_pairs`].
-#[inline(always)]
 pub fn prefilter_interpolate_line_pairs_plain(
+    block: &[f64],
+    taps: &AxisTaps,
+    out_a: &mut [f64],
+    out_b: &mut [f64],
+    scratch: &mut Vec<f64>,
+) {
+    prefilter_interpolate_line_pairs_with(Isa::plain(), block, taps, out_a, out_b, scratch)
+}
+
+/// [`prefilter_interpolate_line_pairs`]'s body, its helpers in the forms `isa` allows.
+#[inline(always)]
+fn prefilter_interpolate_line_pairs_with(
+    isa: Isa,
     block: &[f64],
     taps: &AxisTaps,
     out_a: &mut [f64],
@@ -198,9 +221,9 @@ pub fn prefilter_interpolate_line_pairs_plain(
     let need = (n + 3) * P + m * L;
     scratch.resize(need + align_slack::<f64>(), 0.0);
     let (lanes, interleaved) = cache_aligned(scratch, need).split_at_mut((n + 3) * P);
-    prefilter_group::<P>(block, n, lanes);
-    taps_to_rows(lanes, P, 0, taps, out_a, interleaved);
-    taps_to_rows(lanes, P, L, taps, out_b, interleaved);
+    prefilter_group::<P>(isa, block, n, lanes);
+    taps_to_rows(isa, lanes, P, 0, taps, out_a, interleaved);
+    taps_to_rows(isa, lanes, P, L, taps, out_b, interleaved);
 }
 
 /// Interleaves the `L` lines of `block` (`n ≥ 4` values each) times the gain into
@@ -208,9 +231,9 @@ pub fn prefilter_interpolate_line_pairs_plain(
 /// 1`, prefilters them there, and fills the mirrored neighbours (`p = 0`, `n + 1`,
 /// `n + 2`): the four taps of every output are then four consecutive groups.
 #[inline(always)]
-fn prefilter_group<const L: usize>(block: &[f64], n: usize, padded: &mut [f64]) {
+fn prefilter_group<const L: usize>(isa: Isa, block: &[f64], n: usize, padded: &mut [f64]) {
     let z = pole();
-    interleave::<L>(block, n, &mut padded[L..(n + 1) * L], gain(z));
+    interleave::<L>(isa, block, n, &mut padded[L..(n + 1) * L], gain(z));
     let (lanes, _) = padded.as_chunks_mut::<L>();
     prefilter_lanes::<L>(&mut lanes[1..n + 1], z);
     lanes[0] = lanes[2];
@@ -225,6 +248,7 @@ fn prefilter_group<const L: usize>(block: &[f64], n: usize, padded: &mut [f64]) 
 /// `interleaved`.
 #[inline(always)]
 fn taps_to_rows(
+    isa: Isa,
     padded: &[f64],
     stride: usize,
     offset: usize,
@@ -234,10 +258,11 @@ fn taps_to_rows(
 ) {
     assert!(offset + LINE_BLOCK <= stride);
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    if isa.avx2() {
+        // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
         return unsafe { taps_to_rows_avx2(padded, stride, offset, taps, out) };
     }
+    let _ = isa;
     taps_to_rows_plain(padded, stride, offset, taps, out, interleaved)
 }
 
@@ -392,12 +417,13 @@ fn prefilter_lanes<const L: usize>(cols: &mut [[f64; L]], z: f64) {
 /// `lanes` interleaved (`[x][line]`), by 4 × 4 transposes (AVX2 shuffles when the CPU has
 /// them).
 #[inline(always)]
-fn interleave<const L: usize>(block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
+fn interleave<const L: usize>(isa: Isa, block: &[f64], n: usize, lanes: &mut [f64], g: f64) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    if isa.avx2() {
+        // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
         return unsafe { interleave_avx2::<L>(block, n, lanes, g) };
     }
+    let _ = isa;
     interleave_plain::<L>(block, n, lanes, g)
 }
 
@@ -541,7 +567,7 @@ impl Plane {
         let start = self.base.wrapping_add(r * self.width + x0);
         // eight values a cache line
         for at in (0..len).step_by(8) {
-            super::simd::prefetch(start.wrapping_add(at));
+            crate::simd::prefetch(start.wrapping_add(at));
         }
     }
 
@@ -563,12 +589,14 @@ impl Plane {
 ///
 /// # Safety
 /// `plane` covers `rows × width` values and no other thread touches this band.
-unsafe fn prefilter_column_band(plane: Plane, rows: usize, x0: usize, acc: &mut [f64]) {
+unsafe fn prefilter_column_band(isa: Isa, plane: Plane, rows: usize, x0: usize, acc: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above); the caller upholds the rest.
+    if isa.avx2() {
+        // SAFETY: `isa` is a set this CPU has, and it includes AVX2; the caller upholds
+        // the rest.
         return unsafe { prefilter_column_band_avx2(plane, rows, x0, acc) };
     }
+    let _ = isa;
     // SAFETY: upheld by the caller.
     unsafe { prefilter_column_band_plain(plane, rows, x0, acc) }
 }
@@ -680,7 +708,7 @@ fn anticausal_step(cur: &mut [f64], next: &[f64], z: f64) {
 
 /// Prefilters every column of a row-major `rows × width` array (one band, this thread).
 /// `acc` is scratch, resized to `width`.
-pub fn prefilter_columns(c: &mut [f64], width: usize, rows: usize, acc: &mut Vec<f64>) {
+pub fn prefilter_columns(isa: Isa, c: &mut [f64], width: usize, rows: usize, acc: &mut Vec<f64>) {
     assert_eq!(c.len(), width * rows);
     acc.resize(width, 0.0);
     let plane = Plane {
@@ -688,20 +716,26 @@ pub fn prefilter_columns(c: &mut [f64], width: usize, rows: usize, acc: &mut Vec
         width,
     };
     // SAFETY: one band covering the whole plane, which `c` borrows mutably.
-    unsafe { prefilter_column_band(plane, rows, 0, &mut acc[..]) }
+    unsafe { prefilter_column_band(isa, plane, rows, 0, &mut acc[..]) }
 }
 
 /// Evaluates one row of coefficients at the horizontal taps. `padded` is scratch: the row
 /// with its mirrored neighbours (one before, two after), so that every output's four taps
 /// are consecutive and the loop needs no index table.
-pub fn interpolate_row(coeff: &[f64], taps: &AxisTaps, out: &mut [f64], padded: &mut Vec<f64>) {
+pub fn interpolate_row(
+    isa: Isa,
+    coeff: &[f64],
+    taps: &AxisTaps,
+    out: &mut [f64],
+    padded: &mut Vec<f64>,
+) {
     let n = coeff.len();
     padded.clear();
     padded.push(coeff[mirror(-1, n)]);
     padded.extend_from_slice(coeff);
     padded.push(coeff[mirror(n as isize, n)]);
     padded.push(coeff[mirror(n as isize + 1, n)]);
-    eval_taps(padded, &taps.start, &taps.weight, out)
+    eval_taps(isa, padded, &taps.start, &taps.weight, out)
 }
 
 /// Evaluates the taps on a padded row (plain form; the AVX2 form gives the same bits).
@@ -717,7 +751,7 @@ pub fn eval_taps_plain(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: 
 
 avx2_dispatch! {
     /// Evaluates the taps on a padded row (see [`interpolate_row`]).
-    pub fn eval_taps(padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut [f64]) => eval_taps_plain
+    pub fn eval_taps(isa: Isa, padded: &[f64], start: &[u32], weight: &[[f64; 4]], out: &mut [f64]) => plain eval_taps_plain
 }
 
 /// Combines four horizontally interpolated rows with vertical weights into one output row.
@@ -734,6 +768,7 @@ pub fn combine_rows_plain(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32]) {
 /// minimum and maximum. With AVX-512 or AVX2 (powers 1 and 2), one pass of 16 outputs
 /// at a time; else the plain form. Same bits either way.
 pub fn combine_rows_power(
+    isa: Isa,
     rows: [&[f64]; 4],
     w: &[f64; 4],
     out: &mut [f32],
@@ -741,15 +776,16 @@ pub fn combine_rows_power(
 ) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") && (power == 1 || power == 2) {
-            // SAFETY: the CPU has AVX-512F (checked just above).
+        if isa.avx512() && (power == 1 || power == 2) {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX-512F.
             return unsafe { combine_rows_power_avx512::<1>(rows, [w], [out], power) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if isa.avx2() {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
             return unsafe { combine_rows_power_avx2::<1>(rows, [w], [out], power) };
         }
     }
+    let _ = isa;
     combine_rows_power_plain(rows, w, out, power)
 }
 
@@ -1031,6 +1067,7 @@ fn combine_rows_power_avx512<const N: usize>(
 /// `combine_rows_power_avx2`); else two [`combine_rows_power`] calls. The same bits as
 /// two calls either way.
 pub fn combine_rows_power_pair(
+    isa: Isa,
     rows: [&[f64]; 4],
     w: [&[f64; 4]; 2],
     out: [&mut [f32]; 2],
@@ -1038,19 +1075,21 @@ pub fn combine_rows_power_pair(
 ) -> (f32, f32) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") && (power == 1 || power == 2) {
-            // SAFETY: the CPU has AVX-512F (checked just above).
+        if isa.avx512() && (power == 1 || power == 2) {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX-512F.
             return unsafe { combine_rows_power_avx512::<2>(rows, w, out, power) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") && (power == 1 || power == 2) {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if isa.avx2() && (power == 1 || power == 2) {
+            // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
             return unsafe { combine_rows_power_avx2::<2>(rows, w, out, power) };
         }
     }
+    let _ = isa;
     combine_rows_power_pair_plain(rows, w, out, power)
 }
 
-/// The plain form of [`combine_rows_power_pair`]: one [`combine_rows_power`] per output.
+/// The plain form of [`combine_rows_power_pair`]: one [`combine_rows_power_plain`] per
+/// output.
 pub fn combine_rows_power_pair_plain(
     rows: [&[f64]; 4],
     w: [&[f64; 4]; 2],
@@ -1058,8 +1097,8 @@ pub fn combine_rows_power_pair_plain(
     power: u32,
 ) -> (f32, f32) {
     let [a, b] = out;
-    let (la, ha) = combine_rows_power(rows, w[0], a, power);
-    let (lb, hb) = combine_rows_power(rows, w[1], b, power);
+    let (la, ha) = combine_rows_power_plain(rows, w[0], a, power);
+    let (lb, hb) = combine_rows_power_plain(rows, w[1], b, power);
     (la.min(lb), ha.max(hb))
 }
 
@@ -1077,7 +1116,7 @@ pub fn combine_rows_power_plain(
         p => {
             combine_rows_plain(rows, w, out);
             crate::pipeline::levels::apply_power(out, p);
-            crate::pipeline::levels::min_max(out)
+            crate::pipeline::levels::min_max_plain(out)
         }
     }
 }
@@ -1091,7 +1130,7 @@ fn combine_power<const P: u32>(rows: [&[f64]; 4], w: &[f64; 4], out: &mut [f32])
             *v *= *v;
         }
     }
-    crate::pipeline::levels::min_max(out)
+    crate::pipeline::levels::min_max_plain(out)
 }
 
 /// Columns per strip of the parallel column prefilter.
@@ -1148,7 +1187,9 @@ const BANDS_PER_THREAD: usize = 2;
 /// rows are made on demand from the prefiltered coefficient plane `coeff` (`rt.n ×
 /// ct.n`) into the scratch's ring, and each output row combines four of them with the
 /// power and min/max fused. Returns the band's minimum and maximum.
+#[allow(clippy::too_many_arguments)]
 fn zoom_band(
+    isa: Isa,
     coeff: &[f64],
     rt: &AxisTaps,
     ct: &AxisTaps,
@@ -1195,17 +1236,23 @@ fn zoom_band(
                 let block = &coeff[next * width..(next + PAIR_BLOCK) * width];
                 let bt = slot_of(next + LINE_BLOCK) * ow;
                 let (a, b) = two_regions(ring, at, bt, LINE_BLOCK * ow);
-                prefilter_interpolate_line_pairs(block, rt, a, b, lanes);
+                prefilter_interpolate_line_pairs(isa, block, rt, a, b, lanes);
                 next += PAIR_BLOCK;
             } else if next + LINE_BLOCK <= height && width >= 4 {
                 let block = &coeff[next * width..(next + LINE_BLOCK) * width];
-                prefilter_interpolate_lines(block, rt, &mut ring[at..at + LINE_BLOCK * ow], lanes);
+                prefilter_interpolate_lines(
+                    isa,
+                    block,
+                    rt,
+                    &mut ring[at..at + LINE_BLOCK * ow],
+                    lanes,
+                );
                 next += LINE_BLOCK;
             } else {
                 line.clear();
                 line.extend_from_slice(&coeff[next * width..(next + 1) * width]);
                 prefilter_line(line);
-                interpolate_row(line, rt, &mut ring[at..at + ow], padded);
+                interpolate_row(isa, line, rt, &mut ring[at..at + ow], padded);
                 next += 1;
             }
         }
@@ -1218,9 +1265,9 @@ fn zoom_band(
         let row = &mut dst[k * ow..(k + 1 + paired as usize) * ow];
         let (l, h) = if paired {
             let (a, b) = row.split_at_mut(ow);
-            combine_rows_power_pair(rows, [&ct.weight[i], &ct.weight[i + 1]], [a, b], power)
+            combine_rows_power_pair(isa, rows, [&ct.weight[i], &ct.weight[i + 1]], [a, b], power)
         } else {
-            combine_rows_power(rows, &ct.weight[i], row, power)
+            combine_rows_power(isa, rows, &ct.weight[i], row, power)
         };
         lo = lo.min(l);
         hi = hi.max(h);
@@ -1250,16 +1297,18 @@ impl Zoom {
     }
 
     /// Zooms the luma plane `coeff` (`width × height`, consumed as scratch: it holds the
-    /// spline coefficients afterwards) into `out` (`z·width × z·height`).
+    /// spline coefficients afterwards) into `out` (`z·width × z·height`), with the
+    /// kernels' forms that `isa` allows (the same bits for every `isa`).
     pub fn run(
         &mut self,
+        isa: Isa,
         coeff: &mut [f64],
         width: usize,
         height: usize,
         z: usize,
         out: &mut [f32],
     ) {
-        self.run_with(coeff, width, height, z, out, 1);
+        self.run_with(isa, coeff, width, height, z, out, 1);
     }
 
     /// Like [`run`](Self::run), and raises every output to `power` in the same pass (the
@@ -1269,8 +1318,10 @@ impl Zoom {
     /// # Panics
     /// When `coeff` is not `width × height` or `out` not the output size (a caller's bug;
     /// [`Pipeline`](super::Pipeline) sizes both).
+    #[allow(clippy::too_many_arguments)]
     pub fn run_with(
         &mut self,
+        isa: Isa,
         coeff: &mut [f64],
         width: usize,
         height: usize,
@@ -1288,7 +1339,7 @@ impl Zoom {
             self.cols.rebuild(height, oh);
         }
         // prefilter: axis 0 (down the columns) then axis 1 (along the rows), as scipy
-        self.prefilter_columns_parallel(coeff, width, height);
+        self.prefilter_columns_parallel(isa, coeff, width, height);
         let threads = rayon::current_num_threads().max(1);
         if self.scratch.len() < threads {
             self.scratch.resize_with(threads, Default::default);
@@ -1315,6 +1366,7 @@ impl Zoom {
             .enumerate()
             .map(|(b, dst)| {
                 zoom_band(
+                    isa,
                     coeff,
                     rows,
                     cols,
@@ -1331,7 +1383,13 @@ impl Zoom {
     }
 
     /// Prefilters the columns in strips of [`COLUMN_STRIP`] columns spread over the pool.
-    fn prefilter_columns_parallel(&mut self, coeff: &mut [f64], width: usize, height: usize) {
+    fn prefilter_columns_parallel(
+        &mut self,
+        isa: Isa,
+        coeff: &mut [f64],
+        width: usize,
+        height: usize,
+    ) {
         self.acc.resize(width, 0.0);
         let plane = Plane {
             base: coeff.as_mut_ptr(),
@@ -1346,7 +1404,7 @@ impl Zoom {
             .for_each(|(b, acc)| {
                 // SAFETY: band b covers columns b·band_w .. b·band_w + acc.len(), disjoint
                 // from every other band; `coeff` is borrowed mutably for the whole call.
-                unsafe { prefilter_column_band(plane, height, b * band_w, acc) }
+                unsafe { prefilter_column_band(isa, plane, height, b * band_w, acc) }
             });
     }
 }
@@ -1383,7 +1441,7 @@ mod tests {
         let (w, h) = (5, 9);
         let data: Vec<f64> = (0..w * h).map(|i| ((i * 37) % 101) as f64).collect();
         let mut cols = data.clone();
-        prefilter_columns(&mut cols, w, h, &mut Vec::new());
+        prefilter_columns(Isa::plain(), &mut cols, w, h, &mut Vec::new());
         for x in 0..w {
             let mut line: Vec<f64> = (0..h).map(|y| data[y * w + x]).collect();
             prefilter_line(&mut line);
@@ -1399,8 +1457,6 @@ mod tests {
         let data: Vec<f64> = (0..w * h)
             .map(|i| ((i * 7919) % 263) as f64 * 0.37)
             .collect();
-        let mut a = data.clone();
-        prefilter_columns(&mut a, w, h, &mut Vec::new());
         let mut b = data.clone();
         let plane = Plane {
             base: b.as_mut_ptr(),
@@ -1408,7 +1464,11 @@ mod tests {
         };
         // SAFETY: one band over the whole plane, which `b` owns.
         unsafe { prefilter_column_band_plain(plane, h, 0, &mut vec![0.0; w]) };
-        assert_eq!(a, b);
+        for isa in Isa::available() {
+            let mut a = data.clone();
+            prefilter_columns(isa, &mut a, w, h, &mut Vec::new());
+            assert_eq!(a, b, "{isa:?}");
+        }
     }
 
     #[test]
@@ -1441,10 +1501,10 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     fn taps_kernels<const N: usize>() -> Vec<(&'static str, TapsKernel<N>)> {
         let mut kernels: Vec<(&str, TapsKernel<N>)> = Vec::new();
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if Isa::detect().avx2() {
             kernels.push(("AVX2", combine_rows_power_avx2::<N>));
         }
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if Isa::detect().avx512() {
             kernels.push(("AVX-512", combine_rows_power_avx512::<N>));
         }
         kernels
@@ -1467,11 +1527,17 @@ mod tests {
         for power in 1..=3 {
             let mut c = a.clone();
             crate::pipeline::levels::apply_power(&mut c, power);
-            let expect = crate::pipeline::levels::min_max(&c);
+            let expect = crate::pipeline::levels::min_max_plain(&c);
             let mut d = vec![0f32; n];
-            let got =
-                combine_rows_power([&rows[0], &rows[1], &rows[2], &rows[3]], &w, &mut d, power);
-            assert_eq!((d.as_slice(), got), (c.as_slice(), expect), "power {power}");
+            for isa in Isa::available() {
+                let rows4 = [&rows[0][..], &rows[1], &rows[2], &rows[3]];
+                let got = combine_rows_power(isa, rows4, &w, &mut d, power);
+                assert_eq!(
+                    (d.as_slice(), got),
+                    (c.as_slice(), expect),
+                    "{isa:?}, power {power}"
+                );
+            }
             let got = combine_rows_power_plain(
                 [&rows[0], &rows[1], &rows[2], &rows[3]],
                 &w,
@@ -1504,8 +1570,14 @@ mod tests {
             let (lb, hb) = combine_rows_power_plain(rows4, &w2, &mut eb, power);
             let expect = (la.min(lb), ha.max(hb));
             let (mut a2, mut b2) = (vec![0f32; n], vec![0f32; n]);
-            let got = combine_rows_power_pair(rows4, [&w, &w2], [&mut a2, &mut b2], power);
-            assert_eq!((&a2, &b2, got), (&ea, &eb, expect), "pair, power {power}");
+            for isa in Isa::available() {
+                let got = combine_rows_power_pair(isa, rows4, [&w, &w2], [&mut a2, &mut b2], power);
+                assert_eq!(
+                    (&a2, &b2, got),
+                    (&ea, &eb, expect),
+                    "{isa:?} pair, power {power}"
+                );
+            }
             let got = combine_rows_power_pair_plain(rows4, [&w, &w2], [&mut a2, &mut b2], power);
             assert_eq!(
                 (&a2, &b2, got),
@@ -1539,12 +1611,14 @@ mod tests {
         }
         let taps = AxisTaps::new(width, 2 * width);
         let (mut x, mut y) = (vec![0.0; 2 * width], vec![0.0; 2 * width]);
-        interpolate_row(&p[..width], &taps, &mut x, &mut Vec::new());
         let mut padded = vec![p[1]];
         padded.extend_from_slice(&p[..width]);
         padded.extend_from_slice(&[p[width - 2], p[width - 3]]);
         eval_taps_plain(&padded, &taps.start, &taps.weight, &mut y);
-        assert_eq!(x, y);
+        for isa in Isa::available() {
+            interpolate_row(isa, &p[..width], &taps, &mut x, &mut Vec::new());
+            assert_eq!(x, y, "{isa:?}");
+        }
     }
 
     #[test]
@@ -1559,9 +1633,19 @@ mod tests {
                 let mut plain = vec![0.0; 2 * width * LINE_BLOCK];
                 let mut scratch = vec![0.0; 2 * width * LINE_BLOCK];
                 taps_to_rows_plain(&padded, PAIR_BLOCK, offset, &taps, &mut plain, &mut scratch);
-                let mut got = vec![0.0; plain.len()];
-                taps_to_rows(&padded, PAIR_BLOCK, offset, &taps, &mut got, &mut scratch);
-                assert_eq!(got, plain, "width {width}, offset {offset}");
+                for isa in Isa::available() {
+                    let mut got = vec![0.0; plain.len()];
+                    taps_to_rows(
+                        isa,
+                        &padded,
+                        PAIR_BLOCK,
+                        offset,
+                        &taps,
+                        &mut got,
+                        &mut scratch,
+                    );
+                    assert_eq!(got, plain, "{isa:?}, width {width}, offset {offset}");
+                }
             }
         }
     }
@@ -1571,14 +1655,16 @@ mod tests {
         for n in [4usize, 7, 64, 301] {
             let block: Vec<f64> = (0..n * LINE_BLOCK).map(|i| i as f64 * 0.5 - 3.0).collect();
             let (mut a, mut b) = (vec![0.0; n * LINE_BLOCK], vec![0.0; n * LINE_BLOCK]);
-            interleave::<LINE_BLOCK>(&block, n, &mut a, 6.0);
             interleave_plain::<LINE_BLOCK>(&block, n, &mut b, 6.0);
-            assert_eq!(a, b, "interleave {n}");
             let wide: Vec<f64> = (0..n * PAIR_BLOCK).map(|i| i as f64 - 7.0).collect();
             let (mut c, mut d) = (vec![0.0; n * PAIR_BLOCK], vec![0.0; n * PAIR_BLOCK]);
-            interleave::<PAIR_BLOCK>(&wide, n, &mut c, 6.0);
             interleave_plain::<PAIR_BLOCK>(&wide, n, &mut d, 6.0);
-            assert_eq!(c, d, "interleave pairs {n}");
+            for isa in Isa::available() {
+                interleave::<LINE_BLOCK>(isa, &block, n, &mut a, 6.0);
+                assert_eq!(a, b, "{isa:?} interleave {n}");
+                interleave::<PAIR_BLOCK>(isa, &wide, n, &mut c, 6.0);
+                assert_eq!(c, d, "{isa:?} interleave pairs {n}");
+            }
             let mut c = vec![0.0; n * LINE_BLOCK];
             deinterleave(&a, n, &mut c);
             let scaled: Vec<f64> = block.iter().map(|v| v * 6.0).collect();
@@ -1596,17 +1682,27 @@ mod tests {
             let m = taps.m * LINE_BLOCK;
             let mut expect = vec![0.0; 2 * m];
             let (ea, eb) = expect.split_at_mut(m);
-            prefilter_interpolate_lines(&data[..width * LINE_BLOCK], &taps, ea, &mut Vec::new());
-            prefilter_interpolate_lines(&data[width * LINE_BLOCK..], &taps, eb, &mut Vec::new());
-            for plain in [false, true] {
+            prefilter_interpolate_lines_plain(
+                &data[..width * LINE_BLOCK],
+                &taps,
+                ea,
+                &mut Vec::new(),
+            );
+            prefilter_interpolate_lines_plain(
+                &data[width * LINE_BLOCK..],
+                &taps,
+                eb,
+                &mut Vec::new(),
+            );
+            let mut got = vec![0.0; 2 * m];
+            let (a, b) = got.split_at_mut(m);
+            prefilter_interpolate_line_pairs_plain(&data, &taps, a, b, &mut Vec::new());
+            assert_eq!(got, expect, "plain, width {width}");
+            for isa in Isa::available() {
                 let mut got = vec![0.0; 2 * m];
                 let (a, b) = got.split_at_mut(m);
-                if plain {
-                    prefilter_interpolate_line_pairs_plain(&data, &taps, a, b, &mut Vec::new());
-                } else {
-                    prefilter_interpolate_line_pairs(&data, &taps, a, b, &mut Vec::new());
-                }
-                assert_eq!(got, expect, "width {width}, plain {plain}");
+                prefilter_interpolate_line_pairs(isa, &data, &taps, a, b, &mut Vec::new());
+                assert_eq!(got, expect, "{isa:?}, width {width}");
             }
         }
     }
@@ -1625,11 +1721,13 @@ mod tests {
                 .zip(expect.chunks_exact_mut(2 * width))
             {
                 prefilter_line(line);
-                interpolate_row(line, &taps, out, &mut Vec::new());
+                interpolate_row(Isa::plain(), line, &taps, out, &mut Vec::new());
             }
-            let mut got = vec![0.0; expect.len()];
-            prefilter_interpolate_lines(&data, &taps, &mut got, &mut Vec::new());
-            assert_eq!(got, expect, "width {width}");
+            for isa in Isa::available() {
+                let mut got = vec![0.0; expect.len()];
+                prefilter_interpolate_lines(isa, &data, &taps, &mut got, &mut Vec::new());
+                assert_eq!(got, expect, "{isa:?}, width {width}");
+            }
             let mut plain = vec![0.0; expect.len()];
             prefilter_interpolate_lines_plain(&data, &taps, &mut plain, &mut Vec::new());
             assert_eq!(plain, expect, "plain, width {width}");
@@ -1641,11 +1739,11 @@ mod tests {
         let (ow, oh) = (z * w, z * h);
         let (rt, ct) = (AxisTaps::new(w, ow), AxisTaps::new(h, oh));
         let mut c = data.to_vec();
-        prefilter_columns(&mut c, w, h, &mut Vec::new());
+        prefilter_columns(Isa::plain(), &mut c, w, h, &mut Vec::new());
         let mut tmp = vec![0.0; h * ow];
         for (line, out) in c.chunks_exact_mut(w).zip(tmp.chunks_exact_mut(ow)) {
             prefilter_line(line);
-            interpolate_row(line, &rt, out, &mut Vec::new());
+            interpolate_row(Isa::plain(), line, &rt, out, &mut Vec::new());
         }
         let mut out = vec![0f32; ow * oh];
         for (i, row) in out.chunks_exact_mut(ow).enumerate() {
@@ -1666,11 +1764,14 @@ mod tests {
                 .map(|i| ((i * 7919) % 263) as f64 * 0.37)
                 .collect();
             let expect = zoom_by_passes(&data, w, h, z, 2);
-            let mut got = vec![0f32; expect.len()];
-            let mut c = data.clone();
-            let (lo, hi) = pool.install(|| Zoom::new().run_with(&mut c, w, h, z, &mut got, 2));
-            assert_eq!(got, expect, "{w}x{h} x{z}");
-            assert_eq!((lo, hi), crate::pipeline::levels::min_max(&expect));
+            for isa in Isa::available() {
+                let mut got = vec![0f32; expect.len()];
+                let mut c = data.clone();
+                let (lo, hi) =
+                    pool.install(|| Zoom::new().run_with(isa, &mut c, w, h, z, &mut got, 2));
+                assert_eq!(got, expect, "{isa:?}, {w}x{h} x{z}");
+                assert_eq!((lo, hi), crate::pipeline::levels::min_max_plain(&expect));
+            }
         }
     }
 
@@ -1679,7 +1780,7 @@ mod tests {
         let (w, h) = (6, 4);
         let mut c = vec![42.0; w * h];
         let mut out = vec![0.0f32; 4 * w * h];
-        Zoom::new().run(&mut c, w, h, 2, &mut out);
+        Zoom::new().run(Isa::detect(), &mut c, w, h, 2, &mut out);
         for v in out {
             assert!((v - 42.0).abs() < 1e-4);
         }

@@ -156,11 +156,12 @@ pub fn decode_raw(
         ));
     }
     crate::decode::resize_for_overwrite(rgb, width * height * 3);
+    let isa = crate::simd::Isa::detect();
     let rows = bytes.chunks(row).zip(rgb.chunks_exact_mut(3 * width));
     match format {
         RawFormat::Yuyv => {
             for (src, out) in rows {
-                super::yuv::yuyv_row(&super::yuv::Bt601::LIMITED, &src[..2 * width], out);
+                super::yuv::yuyv_row(isa, &super::yuv::Bt601::LIMITED, &src[..2 * width], out);
             }
         }
         RawFormat::Gray => {

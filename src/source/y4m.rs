@@ -12,6 +12,7 @@ use super::yuv::{block_to_rgb, Bt601, BLOCK};
 use super::{FrameSource, Next, SourceKind};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
+use crate::simd::Isa;
 
 /// Chroma layout of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +145,7 @@ pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
     let u_plane = &planes[w * ht..w * ht + cw * ch];
     let v_plane = &planes[w * ht + cw * ch..w * ht + 2 * cw * ch];
     crate::decode::resize_for_overwrite(rgb, w * ht * 3);
+    let isa = Isa::detect();
     let k = if h.full_range {
         Bt601::FULL
     } else {
@@ -164,19 +166,27 @@ pub fn yuv_to_rgb(h: &Header, planes: &[u8], rgb: &mut Vec<u8>) {
                 1,
             ),
         };
-        convert_row(yrow, urow, vrow, shift, &k, out);
+        convert_row(isa, yrow, urow, vrow, shift, &k, out);
     }
 }
 
-crate::pipeline::simd::avx2_dispatch! {
+crate::simd::avx2_dispatch! {
     /// One row: luma `yrow`, chroma rows `urow`/`vrow` (empty for gray) sampled at
     /// `x >> shift`, into `out` (3 bytes a pixel).
-    fn convert_row(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: &Bt601, out: &mut [u8]) => convert_row_plain
+    fn convert_row(isa: Isa, yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: &Bt601, out: &mut [u8]) => convert_row_with
 }
 
-/// The plain form of [`convert_row`].
+/// [`convert_row`]'s body, its block stores in the forms `isa` allows.
 #[inline(always)]
-fn convert_row_plain(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: &Bt601, out: &mut [u8]) {
+fn convert_row_with(
+    isa: Isa,
+    yrow: &[u8],
+    urow: &[u8],
+    vrow: &[u8],
+    shift: u32,
+    k: &Bt601,
+    out: &mut [u8],
+) {
     const C: usize = BLOCK;
     let mono = urow.is_empty();
     for (x0, (ys, o)) in yrow
@@ -205,7 +215,7 @@ fn convert_row_plain(yrow: &[u8], urow: &[u8], vrow: &[u8], shift: u32, k: &Bt60
                 }
             }
         }
-        block_to_rgb(k, &y, &u, &v, o);
+        block_to_rgb(isa, k, &y, &u, &v, o);
     }
 }
 

@@ -3,6 +3,8 @@
 //! arithmetic runs on whole arrays of `i32` lanes (vectorised), then each block is
 //! interleaved into RGB.
 
+use crate::simd::Isa;
+
 /// Fixed-point BT.601 coefficients (×65536).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bt601 {
@@ -65,6 +67,7 @@ pub const BLOCK: usize = 64;
 /// [`Bt601::pixel`] on each pixel.
 #[inline(always)]
 pub fn block_to_rgb(
+    isa: Isa,
     k: &Bt601,
     y: &[i32; BLOCK],
     u: &[i32; BLOCK],
@@ -78,20 +81,21 @@ pub fn block_to_rgb(
         g[j] = clamp_u8((yy - k.kgu * u[j] - k.kgv * v[j] + 32768) >> 16);
         b[j] = clamp_u8((yy + k.kb * u[j] + 32768) >> 16);
     }
-    store_rgb(&r, &g, &b, out);
+    store_rgb(isa, &r, &g, &b, out);
 }
 
 /// Interleaves a block's channels into `out` (3 bytes a pixel, at most [`BLOCK`] pixels).
-/// A whole block goes through byte shuffles when the CPU has AVX2 (the byte-by-byte
-/// stores took most of a 1080p frame's 3.5 ms of conversion), a partial one byte by byte.
+/// A whole block goes through byte shuffles with AVX2 (the byte-by-byte stores took most
+/// of a 1080p frame's 3.5 ms of conversion), a partial one byte by byte.
 #[inline(always)]
-fn store_rgb(r: &[u8; BLOCK], g: &[u8; BLOCK], b: &[u8; BLOCK], out: &mut [u8]) {
+fn store_rgb(isa: Isa, r: &[u8; BLOCK], g: &[u8; BLOCK], b: &[u8; BLOCK], out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if out.len() == 3 * BLOCK && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
+    if out.len() == 3 * BLOCK && isa.avx2() {
+        // SAFETY: `isa` is a set this CPU has, and it includes AVX2.
         unsafe { store_rgb_avx2(r, g, b, out) };
         return;
     }
+    let _ = isa;
     store_rgb_plain(r, g, b, out)
 }
 
@@ -161,14 +165,19 @@ fn store_rgb_avx2(r: &[u8; BLOCK], g: &[u8; BLOCK], b: &[u8; BLOCK], out: &mut [
     }
 }
 
-crate::pipeline::simd::avx2_dispatch! {
+crate::simd::avx2_dispatch! {
     /// One row of packed YUYV 4:2:2 (`Y0 U Y1 V`, an even number of pixels) into RGB8.
-    pub fn yuyv_row(k: &Bt601, packed: &[u8], out: &mut [u8]) => yuyv_row_plain
+    pub fn yuyv_row(isa: Isa, k: &Bt601, packed: &[u8], out: &mut [u8]) => yuyv_row_with
 }
 
 /// The plain form of [`yuyv_row`].
-#[inline(always)]
 pub fn yuyv_row_plain(k: &Bt601, packed: &[u8], out: &mut [u8]) {
+    yuyv_row_with(Isa::plain(), k, packed, out)
+}
+
+/// [`yuyv_row`]'s body, its block stores in the forms `isa` allows.
+#[inline(always)]
+fn yuyv_row_with(isa: Isa, k: &Bt601, packed: &[u8], out: &mut [u8]) {
     for (src, dst) in packed.chunks(2 * BLOCK).zip(out.chunks_mut(3 * BLOCK)) {
         let (mut y, mut u, mut v) = ([0i32; BLOCK], [0i32; BLOCK], [0i32; BLOCK]);
         for (p, quad) in src.chunks_exact(4).enumerate() {
@@ -179,7 +188,7 @@ pub fn yuyv_row_plain(k: &Bt601, packed: &[u8], out: &mut [u8]) {
             v[2 * p] = quad[3] as i32 - 128;
             v[2 * p + 1] = quad[3] as i32 - 128;
         }
-        block_to_rgb(k, &y, &u, &v, dst);
+        block_to_rgb(isa, k, &y, &u, &v, dst);
     }
 }
 
@@ -195,10 +204,10 @@ mod tests {
         store_rgb_plain(&r, &g, &b, &mut plain);
         assert_eq!(&plain[..6], &[r[0], g[0], b[0], r[1], g[1], b[1]]);
         let mut chosen = vec![0xAAu8; 3 * BLOCK];
-        store_rgb(&r, &g, &b, &mut chosen);
+        store_rgb(Isa::detect(), &r, &g, &b, &mut chosen);
         assert_eq!(chosen, plain);
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if Isa::detect().avx2() {
             let mut shuffled = vec![0xAAu8; 3 * BLOCK];
             // SAFETY: the CPU has AVX2 (checked just above).
             unsafe { store_rgb_avx2(&r, &g, &b, &mut shuffled) };
@@ -206,7 +215,7 @@ mod tests {
         }
         // a partial block: only its pixels are written
         let mut part = vec![0xAAu8; 3 * 5 + 2];
-        store_rgb(&r, &g, &b, &mut part);
+        store_rgb(Isa::detect(), &r, &g, &b, &mut part);
         assert_eq!(&part[..15], &plain[..15]);
         assert_eq!(&part[15..], &[0xAA, 0xAA]);
     }
@@ -223,7 +232,7 @@ mod tests {
                     expect.extend(k.pixel(quad[2], u, v));
                 }
                 let mut got = vec![0u8; 3 * pixels];
-                yuyv_row(&k, &packed, &mut got);
+                yuyv_row(Isa::detect(), &k, &packed, &mut got);
                 assert_eq!(got, expect, "{pixels}");
                 let mut plain = vec![0u8; 3 * pixels];
                 yuyv_row_plain(&k, &packed, &mut plain);
