@@ -10,7 +10,7 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use layercam::pipeline::{density, extrema, layers, levels, luma, zoom};
+use layercam::pipeline::{density, extrema, levels, luma, zoom};
 
 // stage benches run on rayon's global pool (one thread per core), as the pipeline's own
 use layercam::{Params, Pipeline, RgbView};
@@ -188,7 +188,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 extrema::find_extrema(&d, extrema::Convention::Seed, &mut mi, &mut ma);
                 extrema::bounds_and_peaks(&d, &mi, &ma, &mut bo, &mut pe);
-                layers::layer_lut(&bo, &mut lut);
+                levels::layer_lut(&bo, &mut lut);
                 levels::map_levels(isa, &lv, &lut, &mut labels);
             })
         });

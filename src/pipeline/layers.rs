@@ -2,16 +2,6 @@
 
 use super::density::LEVELS;
 
-/// Fills the level → layer lookup table from the bounds (`lut[v] = k` for
-/// `bounds[k] ≤ v < bounds[k+1]`).
-pub fn layer_lut(bounds: &[u16], lut: &mut [u8; LEVELS]) {
-    for k in 0..bounds.len() - 1 {
-        for v in bounds[k]..bounds[k + 1] {
-            lut[v as usize] = k as u8;
-        }
-    }
-}
-
 /// Pixels per layer, from the histogram.
 pub fn layer_counts(hist: &[u64; LEVELS], bounds: &[u16], counts: &mut Vec<u64>) {
     counts.clear();

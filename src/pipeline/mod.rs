@@ -538,7 +538,7 @@ impl Pipeline {
     /// Labels, counts and features from the bounds; the stage timings.
     fn finish_frame(&mut self, n: usize, [t0, t1, t2, t3, t4]: [Instant; 5]) -> Result<()> {
         let l = &mut self.layers;
-        layers::layer_lut(&l.bounds, &mut l.lut);
+        levels::layer_lut(&l.bounds, &mut l.lut);
         layers::layer_counts(&l.histogram, &l.bounds, &mut l.counts);
         l.labels.resize(n, 0);
         levels::map_levels(self.isa, &l.levels, &l.lut, &mut l.labels);
