@@ -7,8 +7,10 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Context, Result};
 use layercam::output::{write_layer_files, LayerRecord};
-use layercam::runtime::{Pacing, Policy, Runtime, RuntimeConfig, SourceOpener};
-use layercam::sink::{HeadlessSink, Progress};
+use layercam::runtime::{Pacing, Policy, Reporter, Runtime, RuntimeConfig, SourceOpener};
+use layercam::sink::HeadlessSink;
+
+use crate::progress::Progress;
 use layercam::source::demo::DemoSource;
 use layercam::source::pollread::StopFlags;
 use layercam::source::FrameSource;
@@ -17,11 +19,11 @@ use layercam::{read_image_limited, Pipeline};
 use crate::cli::{AnalyzeArgs, CameraArgs, LiveArgs, RecordArgs, ReplayArgs, StreamArgs};
 
 /// Exit code of a normal end.
-pub const EXIT_OK: i32 = 0;
+pub const EXIT_OK: u8 = 0;
 /// Exit code of an error (bad input, failing stage, lost camera).
-pub const EXIT_ERROR: i32 = 1;
+pub const EXIT_ERROR: u8 = 1;
 /// Exit code when interrupted by Ctrl-C or SIGTERM (the summary is still printed).
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Raised by Ctrl-C / SIGTERM; every runtime polls it.
 fn interrupt_flag() -> &'static Arc<AtomicBool> {
@@ -36,7 +38,7 @@ fn interrupt_flag() -> &'static Arc<AtomicBool> {
 }
 
 /// `layercam analyze`.
-pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
+pub fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let params = args
         .method
         .params_for(0.0, args.crops.is_some() || args.ocr.ocr);
@@ -80,7 +82,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32> {
             Err(e) if is_broken_pipe(&e) => return Err(e),
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {}", one_line(&e));
+                eprintln!("error: {}", error_line(&e));
             }
         }
     }
@@ -303,7 +305,7 @@ fn majority_layer(l: &layercam::Layers, b: &layercam::pipeline::lines::TextLine)
 }
 
 /// `layercam cameras`.
-pub fn cameras() -> Result<i32> {
+pub fn cameras() -> Result<u8> {
     use layercam::source::camera;
     // written with `?`, not `println!`, which panics when the reader has gone (`| head`)
     let mut out = std::io::stdout().lock();
@@ -426,24 +428,17 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The error and its causes on one line, leaving out causes the message already states,
-/// control characters escaped.
-pub fn one_line(e: &anyhow::Error) -> String {
-    layercam::error::printable(&one_line_raw(e)).into_owned()
-}
-
-fn one_line_raw(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !line.contains(&text) {
-            if !line.is_empty() {
-                line.push_str(": ");
-            }
-            line.push_str(&text);
-        }
+/// The error with its causes on one line (`{:#}`), control characters escaped, and for a
+/// frame over the pixel limit the option that raises it.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = format!("{e:#}");
+    let too_large = e
+        .chain()
+        .any(|c| matches!(c.downcast_ref(), Some(layercam::Error::TooLarge { .. })));
+    if too_large {
+        line.push_str(" (raise --max-pixels)");
     }
-    line
+    layercam::error::printable(&line).into_owned()
 }
 
 /// Opens a replay source for PATH (checked here, so errors come before any thread starts;
@@ -460,14 +455,18 @@ fn replay_source(
     let y4m = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("y4m"));
-    if path == Path::new("-") {
-        Ok(source.context("stdin")?)
-    } else if y4m {
-        // a y4m header's refusal does not name the file by itself
-        Ok(source.with_context(|| path.display().to_string())?)
+    // a y4m header's size refusal does not name the stream by itself (its other errors do)
+    let name = if path == Path::new("-") {
+        "stdin".to_string()
     } else {
-        Ok(source?)
-    }
+        path.display().to_string()
+    };
+    source.map_err(|e| match e {
+        e @ layercam::Error::TooLarge { .. } if y4m || path == Path::new("-") => {
+            anyhow::Error::from(e).context(name)
+        }
+        e => anyhow::Error::from(e),
+    })
 }
 
 /// Where results go.
@@ -504,7 +503,7 @@ fn choose_display(s: &StreamArgs) -> Result<Display> {
 }
 
 /// Runs a stream to its end with the chosen display; returns the exit code.
-fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Result<i32> {
+fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Result<u8> {
     let display = choose_display(s)?;
     #[cfg(not(feature = "ocr"))]
     if s.ocr.ocr {
@@ -533,13 +532,13 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                 }
             })?
     };
-    let progress = match display {
+    let mut progress = match display {
         Display::Window => Progress::Hidden,
         Display::Headless => Progress::detect(s.json),
     };
     let stdout = std::io::stdout();
     let json = s.json.then(|| std::io::BufWriter::new(stdout.lock()));
-    let sink = HeadlessSink::new(json, s.out.clone(), progress)?.with_crops(s.crops.clone())?;
+    let sink = HeadlessSink::new(json, s.out.clone())?.with_crops(s.crops.clone())?;
     #[cfg(feature = "ocr")]
     let sink = sink.with_ocr(live_reader);
     let mut sink = sink;
@@ -561,7 +560,8 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                     .recv_timeout(std::time::Duration::from_millis(50))
                 {
                     Ok(p) => {
-                        sink.write(&p, &rt.stats)?;
+                        sink.write(&p)?;
+                        progress.update(&rt.stats, sink.frames_out);
                         rt.recycle(p);
                     }
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
@@ -613,7 +613,11 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
     if reader_gone {
         return Ok(EXIT_OK);
     }
+    progress.finish();
     let summary = sink.summary(&stats);
+    if let (Ok(s), false) = (&summary, s.json) {
+        eprintln!("{}", s.readable());
+    }
     outcome?;
     joined?;
     summary?;
@@ -633,6 +637,11 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
     })
 }
 
+/// The runtime's warnings and notices, one line each on stderr.
+fn stderr_reporter() -> Reporter {
+    Reporter::new(|r| eprintln!("{r}"))
+}
+
 fn stream_config(s: &StreamArgs, policy: Policy, pacing: Pacing) -> RuntimeConfig {
     RuntimeConfig {
         params: s
@@ -642,12 +651,13 @@ fn stream_config(s: &StreamArgs, policy: Policy, pacing: Pacing) -> RuntimeConfi
         pacing,
         max_frames: s.max_frames,
         capacity: if policy == Policy::LatestWins { 1 } else { 2 },
+        report: stderr_reporter(),
         ..RuntimeConfig::default()
     }
 }
 
 /// `layercam live`.
-pub fn live(args: &LiveArgs) -> Result<i32> {
+pub fn live(args: &LiveArgs) -> Result<u8> {
     let opener = camera_opener(&args.camera)?;
     let mut cfg = stream_config(&args.stream, Policy::LatestWins, Pacing::Fast);
     // a camera's layers are stable unless asked otherwise
@@ -656,7 +666,7 @@ pub fn live(args: &LiveArgs) -> Result<i32> {
 }
 
 /// `layercam replay`.
-pub fn replay(args: &ReplayArgs) -> Result<i32> {
+pub fn replay(args: &ReplayArgs) -> Result<u8> {
     if let Some(out) = &args.stream.out {
         let same = |a: &Path, b: &Path| {
             a.canonicalize()
@@ -702,7 +712,7 @@ pub fn replay(args: &ReplayArgs) -> Result<i32> {
 }
 
 /// `layercam` with no subcommand: camera 0, or the demo replay.
-pub fn default_run(s: &StreamArgs) -> Result<i32> {
+pub fn default_run(s: &StreamArgs) -> Result<u8> {
     let cameras = layercam::source::camera::system()
         .and_then(|mut s| s.list())
         .unwrap_or_default();
@@ -739,7 +749,7 @@ fn choose_display_quiet(s: &StreamArgs) -> Display {
 }
 
 /// `layercam record`.
-pub fn record(args: &RecordArgs) -> Result<i32> {
+pub fn record(args: &RecordArgs) -> Result<u8> {
     if args.raw {
         return record_raw(args);
     }
@@ -751,6 +761,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
         policy: Policy::Lossless,
         pacing: Pacing::Fast,
         max_frames: args.frames,
+        report: stderr_reporter(),
         ..RuntimeConfig::default()
     };
     // recording needs no layers: the smallest pipeline work is zoom 1
@@ -798,7 +809,7 @@ pub fn record(args: &RecordArgs) -> Result<i32> {
 /// `layercam record --raw`: each buffer as the camera delivered it, undecoded, with the
 /// camera's format in camera.json. Runs on this thread (no pipeline); the camera's
 /// watchdog and reconnecting work as in `live`.
-fn record_raw(args: &RecordArgs) -> Result<i32> {
+fn record_raw(args: &RecordArgs) -> Result<u8> {
     use layercam::source::camera::{system, CameraSource, Polled};
     use layercam::source::rawdir::{CameraJson, RawRecorder};
     use layercam::source::Next;

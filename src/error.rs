@@ -26,7 +26,7 @@ pub enum Error {
         actual: usize,
     },
     /// A frame larger than the configured pixel limit.
-    #[error("frame {width}x{height} has {pixels} pixels, more than the limit of {limit} (raise --max-pixels)")]
+    #[error("frame {width}x{height} has {pixels} pixels, more than the limit of {limit}")]
     TooLarge {
         /// Width in pixels.
         width: usize,
@@ -48,7 +48,7 @@ pub enum Error {
         expected: &'static str,
     },
     /// An image file that could not be read or decoded.
-    #[error("cannot read image {path}: {source}")]
+    #[error("cannot read image {path}")]
     Image {
         /// The file.
         path: PathBuf,
@@ -57,7 +57,7 @@ pub enum Error {
         source: image::ImageError,
     },
     /// Any other I/O failure, with the path it concerns.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -104,7 +104,7 @@ pub enum Error {
     #[error("font: {0}")]
     Font(String),
     /// A record could not be serialised.
-    #[error("JSON: {0}")]
+    #[error("cannot write JSON")]
     Json(#[from] serde_json::Error),
 }
 
@@ -132,3 +132,26 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Result alias of the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `e` and its causes on one line (`outer: cause: cause`), control characters escaped:
+/// how a library error is shown inside another message (a warning, a status line).
+///
+/// # Examples
+///
+/// ```
+/// let e = layercam::Error::Io {
+///     path: "frames/a.png".into(),
+///     source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+/// };
+/// assert_eq!(layercam::error::with_causes(&e), "frames/a.png: no such file");
+/// ```
+pub fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        line.push_str(": ");
+        line.push_str(&c.to_string());
+        cause = c.source();
+    }
+    printable(&line).into_owned()
+}

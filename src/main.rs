@@ -3,10 +3,13 @@
 
 mod app;
 mod cli;
+mod progress;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = cli::Cli::parse_from(cli::lines_flag_alone(std::env::args_os()));
     let result = match &cli.command {
         Some(cli::Command::Analyze(a)) => app::analyze(a),
@@ -21,9 +24,9 @@ fn main() {
         // `layercam … | head`: the reader has what it wanted (every thread is joined by now)
         Err(e) if app::is_broken_pipe(&e) => app::EXIT_OK,
         Err(e) => {
-            eprintln!("error: {}", app::one_line(&e));
+            eprintln!("error: {}", app::error_line(&e));
             app::EXIT_ERROR
         }
     };
-    std::process::exit(code);
+    ExitCode::from(code)
 }

@@ -1,7 +1,7 @@
 //! Headless output of a stream: one JSON line per frame, label-map PNGs, a progress bar and
 //! the closing summary.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -100,7 +100,6 @@ impl Summary {
 pub struct HeadlessSink<W: Write> {
     json: Option<W>,
     out_dir: Option<PathBuf>,
-    progress: Progress,
     /// Latencies of the frames written.
     pub latency: LatencyHistogram,
     /// Frames written.
@@ -117,31 +116,6 @@ pub struct HeadlessSink<W: Write> {
     texts: Vec<Option<crate::ocr::LineText>>,
 }
 
-/// How progress is shown on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// Not at all.
-    Hidden,
-    /// A bar redrawn in place (stderr is a terminal).
-    Bar,
-    /// A line every 10 % (stderr is a file or pipe).
-    Lines,
-}
-
-impl Progress {
-    /// The right kind for this process: a bar on a terminal; lines otherwise, unless JSON
-    /// goes to stdout (then stderr stays quiet for scripts).
-    pub fn detect(json: bool) -> Self {
-        if std::io::stderr().is_terminal() {
-            Progress::Bar
-        } else if json {
-            Progress::Hidden
-        } else {
-            Progress::Lines
-        }
-    }
-}
-
 /// Whether `p` was processed with text lines on.
 fn lines_on(p: &Processed) -> bool {
     p.params
@@ -150,14 +124,13 @@ fn lines_on(p: &Processed) -> bool {
 
 impl<W: Write> HeadlessSink<W> {
     /// A sink writing JSON lines to `json` (if any) and PNGs into `out_dir` (if any).
-    pub fn new(json: Option<W>, out_dir: Option<PathBuf>, progress: Progress) -> Result<Self> {
+    pub fn new(json: Option<W>, out_dir: Option<PathBuf>) -> Result<Self> {
         if let Some(d) = &out_dir {
             crate::output::ensure_dir(d)?;
         }
         Ok(Self {
             json,
             out_dir,
-            progress,
             latency: LatencyHistogram::default(),
             frames_out: 0,
             line: Vec::new(),
@@ -221,7 +194,7 @@ impl<W: Write> HeadlessSink<W> {
     }
 
     /// Writes one processed frame.
-    pub fn write(&mut self, p: &Processed, stats: &Stats) -> Result<()> {
+    pub fn write(&mut self, p: &Processed) -> Result<()> {
         if let Some(dir) = &self.out_dir {
             let l = &p.layers;
             let path = dir.join(format!("frame_{:06}.labels.png", p.index));
@@ -275,38 +248,7 @@ impl<W: Write> HeadlessSink<W> {
         }
         self.latency.record(p.latency_ms);
         self.frames_out += 1;
-        self.show_progress(stats);
         Ok(())
-    }
-
-    fn show_progress(&self, stats: &Stats) {
-        let total = stats.len_hint.load(Ordering::Relaxed);
-        if total == 0 {
-            return;
-        }
-        let done = (self.frames_out + stats.skipped.load(Ordering::Relaxed)).min(total);
-        let fps = self.frames_out as f64 / stats.started.elapsed().as_secs_f64().max(1e-9);
-        match self.progress {
-            Progress::Hidden => {}
-            Progress::Bar => {
-                let width = 30;
-                let filled = (done * width / total) as usize;
-                eprint!(
-                    "\r[{}{}] {done}/{total} frames {fps:.1} fps ",
-                    "=".repeat(filled),
-                    " ".repeat(width as usize - filled)
-                );
-                if done == total {
-                    eprintln!();
-                }
-            }
-            Progress::Lines => {
-                let step = (total / 10).max(1);
-                if done.is_multiple_of(step) || done == total {
-                    eprintln!("progress: {done}/{total} frames ({fps:.1} fps)");
-                }
-            }
-        }
     }
 
     /// Flushes JSON output.
@@ -320,7 +262,7 @@ impl<W: Write> HeadlessSink<W> {
         Ok(())
     }
 
-    /// Writes the closing summary (JSON line to the JSON writer, or readable on stderr).
+    /// The closing summary, also written to the JSON writer (if any) as its last line.
     pub fn summary(&mut self, stats: &Stats) -> Result<Summary> {
         #[allow(unused_mut)]
         let mut s = Summary::new(stats, self.frames_out, &self.latency);
@@ -336,17 +278,11 @@ impl<W: Write> HeadlessSink<W> {
                 first_text_ms_max: t.last().copied().unwrap_or(0.0),
             });
         }
-        if self.progress == Progress::Bar {
-            eprintln!();
-        }
-        match self.json.as_mut() {
-            Some(w) => {
-                writeln!(w, "{}", s.json_line()).map_err(|source| Error::Io {
-                    path: "stdout".into(),
-                    source,
-                })?;
-            }
-            None => eprintln!("{}", s.readable()),
+        if let Some(w) = self.json.as_mut() {
+            writeln!(w, "{}", s.json_line()).map_err(|source| Error::Io {
+                path: "stdout".into(),
+                source,
+            })?;
         }
         self.flush()?;
         Ok(s)

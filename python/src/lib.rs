@@ -11,7 +11,7 @@ use crossbeam_channel::RecvTimeoutError;
 use layercam::output::FrameRecord;
 use layercam::output::LayerRecord;
 use layercam::pipeline::lines::LinesMode;
-use layercam::runtime::{Pacing, Policy, Processed, Recycler, Runtime, RuntimeConfig};
+use layercam::runtime::{Pacing, Policy, Processed, Recycler, Reporter, Runtime, RuntimeConfig};
 use layercam::source::pollread::StopFlags;
 use layercam::source::FrameSource;
 use layercam::{Convention, Params, RgbView};
@@ -24,7 +24,7 @@ use pyo3::types::{PyDict, PyList};
 /// are `ValueError`, files and devices `OSError`, exhausted memory `MemoryError`.
 fn to_py(e: layercam::Error) -> PyErr {
     use layercam::Error as E;
-    let msg = e.to_string();
+    let msg = layercam::error::with_causes(&e);
     match e {
         E::EmptyFrame { .. }
         | E::BufferSize { .. }
@@ -783,6 +783,8 @@ fn stream_config(
         strict,
         max_frames,
         capacity: 2,
+        // as the program does: Python's stderr shows them
+        report: Reporter::new(|r| eprintln!("{r}")),
     }
 }
 

@@ -246,7 +246,7 @@ impl FrameSource for ImageFiles {
                             match e {
                                 Error::Image { source, .. } => source.to_string(),
                                 Error::Io { source, .. } => source.to_string(),
-                                other => other.to_string(),
+                                other => crate::error::with_causes(&other),
                             },
                         ),
                     }

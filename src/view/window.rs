@@ -108,7 +108,7 @@ pub fn run_window<W: std::io::Write>(
         match rt.results.recv_timeout(Duration::from_millis(50)) {
             Ok(p) => {
                 if let Some(s) = sink.as_deref_mut() {
-                    s.write(&p, &rt.stats)?;
+                    s.write(&p)?;
                 }
                 state.on_frame(&p, opts.layer);
                 current = Some(p);
@@ -173,7 +173,10 @@ pub fn run_window<W: std::io::Write>(
                                     state.say(msg);
                                 }
                                 Err(e) => {
-                                    let msg = format!("snapshot failed: {e}");
+                                    let msg = format!(
+                                        "snapshot failed: {}",
+                                        crate::error::with_causes(&e)
+                                    );
                                     eprintln!("{msg}");
                                     state.say(msg);
                                 }
@@ -205,7 +208,9 @@ pub fn run_window<W: std::io::Write>(
                                     recorder = Some(r);
                                     format!("recording into {}", opts.record_dir.display())
                                 }
-                                Err(e) => format!("cannot record: {e}"),
+                                Err(e) => {
+                                    format!("cannot record: {}", crate::error::with_causes(&e))
+                                }
                             },
                         };
                         state.recording = recorder.is_some();
@@ -231,7 +236,7 @@ pub fn run_window<W: std::io::Write>(
                 match rt.results.try_recv() {
                     Ok(p) => {
                         if let Some(s) = sink.as_deref_mut() {
-                            s.write(&p, &rt.stats)?;
+                            s.write(&p)?;
                         }
                         if let Some(r) = recorder.as_mut() {
                             r.record(&p);
@@ -343,7 +348,10 @@ pub fn run_window<W: std::io::Write>(
             match TextFont::system_cjk() {
                 Ok(f) => font = Some(f),
                 Err(e) => {
-                    let msg = format!("notice: {e}; the lines' text is not drawn");
+                    let msg = format!(
+                        "notice: {}; the lines' text is not drawn",
+                        crate::error::with_causes(&e)
+                    );
                     eprintln!("{msg}");
                     state.say(msg);
                 }
@@ -385,7 +393,9 @@ fn set_ocr<W: std::io::Write>(
     #[cfg(feature = "ocr")]
     {
         match sink {
-            Some(s) => s.set_ocr(on, languages).map_err(|e| e.to_string()),
+            Some(s) => s
+                .set_ocr(on, languages)
+                .map_err(|e| crate::error::with_causes(&e)),
             None => Err("this viewer has no output to read into".into()),
         }
     }
@@ -439,7 +449,7 @@ impl Recorder {
                     let path = dir.join(format!("frame_{n:05}.png"));
                     if let Err(e) = crate::output::write_rgb_png(&path, w, h, &rgb) {
                         flag.store(true, std::sync::atomic::Ordering::Relaxed);
-                        return (n, Some(e.to_string()));
+                        return (n, Some(crate::error::with_causes(&e)));
                     }
                     n += 1;
                     let _ = spare_tx.try_send(rgb);
