@@ -254,7 +254,7 @@ pub struct ReplayArgs {
     /// Stop with an error at the first unreadable input instead of skipping it.
     #[arg(long)]
     pub strict: bool,
-    /// In a folder, only files whose name matches this wildcard (e.g. 'frame_*').
+    /// In a folder, only files whose name matches this glob (e.g. 'frame_*', 'f_[0-4]*.png', '*.{png,jpg}').
     #[arg(long)]
     pub pattern: Option<String>,
     /// Output and method options.

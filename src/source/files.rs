@@ -58,27 +58,22 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
     &d[k.min(d.len().saturating_sub(1))..]
 }
 
-/// Matches a file name against a simple wildcard pattern (`*` any run, `?` one character).
-pub fn wildcard(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+/// The matcher of a `--pattern` glob over file names: `*` any run, `?` one character,
+/// `[abc]` a class, `{a,b}` alternatives (globset's syntax).
+///
+/// # Errors
+///
+/// [`Error::InvalidParam`] for a malformed glob (an unclosed `[` or `{`).
+pub fn name_matcher(pattern: &str) -> Result<globset::GlobMatcher> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| Error::InvalidParam {
+            name: "pattern",
+            value: format!("{pattern} ({})", e.kind()),
+            expected: "a glob of file names: *, ?, [abc], {a,b}",
+        })
 }
 
 /// One entry of the replay list: a frame file, or a file to report as skipped.
@@ -112,6 +107,7 @@ impl ImageFiles {
             path: path.to_path_buf(),
             source,
         })?;
+        let matcher = pattern.map(name_matcher).transpose()?;
         let mut entries = Vec::new();
         if meta.is_dir() {
             let rd = std::fs::read_dir(path).map_err(|source| Error::Io {
@@ -133,7 +129,7 @@ impl ImageFiles {
                     continue;
                 }
                 let regular = std::fs::metadata(&p).is_ok_and(|m| m.is_file());
-                if pattern.is_some_and(|pat| !wildcard(pat, &name)) {
+                if matcher.as_ref().is_some_and(|m| !m.is_match(&name)) {
                     continue;
                 }
                 files.push((name, p, regular));
@@ -292,12 +288,26 @@ mod tests {
     }
 
     #[test]
-    fn wildcards() {
-        assert!(wildcard("frame_*", "frame_00001.png"));
-        assert!(!wildcard("frame_*", "mask_00001.png"));
-        assert!(wildcard("*.png", "x.png"));
-        assert!(wildcard("f?.png", "f1.png"));
-        assert!(!wildcard("f?.png", "f12.png"));
-        assert!(wildcard("*", ""));
+    fn patterns_select_file_names() {
+        let m = |p: &str, name: &str| name_matcher(p).unwrap().is_match(name);
+        assert!(m("frame_*", "frame_00001.png"));
+        assert!(!m("frame_*", "mask_00001.png"));
+        assert!(m("*.png", "x.png"));
+        assert!(m("f?.png", "f1.png"));
+        assert!(!m("f?.png", "f12.png"));
+        assert!(m("*", ""));
+        assert!(m("frame_[0-4]*", "frame_3.png") && !m("frame_[0-4]*", "frame_7.png"));
+        assert!(m("*.{png,jpg}", "a.jpg") && !m("*.{png,jpg}", "a.gif"));
+        let e = name_matcher("frame_[0-").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParam {
+                    name: "pattern",
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 }
