@@ -17,7 +17,7 @@ use layercam::{Params, Pipeline, RgbView};
 
 const SIZES: [(usize, usize); 3] = [(640, 480), (1280, 720), (1920, 1080)];
 
-#[path = "../examples/common/mod.rs"]
+#[path = "../tools/harness/common/mod.rs"]
 mod common;
 
 fn whole(c: &mut Criterion) {

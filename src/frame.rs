@@ -17,6 +17,21 @@ pub struct RgbView<'a> {
 
 impl<'a> RgbView<'a> {
     /// Wraps a buffer, checking that it matches the size and is not empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptyFrame`] for a zero size; [`Error::BufferSize`] when `data` is not
+    /// `width × height × 3` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use layercam::RgbView;
+    ///
+    /// let rgb = vec![0u8; 4 * 3 * 3];
+    /// assert!(RgbView::new(4, 3, &rgb).is_ok());
+    /// assert!(RgbView::new(4, 4, &rgb).is_err());
+    /// ```
     pub fn new(width: usize, height: usize, data: &'a [u8]) -> Result<Self> {
         if width == 0 || height == 0 {
             return Err(Error::EmptyFrame { width, height });
@@ -96,12 +111,29 @@ pub fn frame_from_image(index: u64, img: image::DynamicImage) -> Result<Frame> {
 /// Reads an image file (any format the enabled `image` features decode) into a frame.
 ///
 /// JPEG files are decoded by libjpeg-turbo, like the seed's Pillow (see [`crate::decode`]).
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file cannot be read; [`Error::Image`] when it holds no image
+/// the decoders take; [`Error::TooLarge`] over the default pixel limit.
+///
+/// # Examples
+///
+/// ```no_run
+/// let frame = layercam::read_image("fixtures/poster_00.png".as_ref(), 0)?;
+/// assert_eq!(frame.rgb.len(), frame.width * frame.height * 3);
+/// # Ok::<(), layercam::Error>(())
+/// ```
 pub fn read_image(path: &std::path::Path, index: u64) -> Result<Frame> {
     read_image_limited(path, index, crate::pipeline::DEFAULT_MAX_PIXELS)
 }
 
 /// [`read_image`], refusing an image of more than `max_pixels` pixels before decoding it
 /// (its header says its size: a file of a few kilobytes can claim gigapixels).
+///
+/// # Errors
+///
+/// As [`read_image`], with [`Error::TooLarge`] over `max_pixels`.
 pub fn read_image_limited(path: &std::path::Path, index: u64, max_pixels: usize) -> Result<Frame> {
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),

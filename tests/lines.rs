@@ -2,7 +2,7 @@
 //! with known texts, `--out`'s boxed image, `--crops` for files and streams.
 
 mod common;
-#[path = "../examples/common/mod.rs"]
+#[path = "../tools/harness/common/mod.rs"]
 mod eval;
 
 use std::path::Path;

@@ -9,16 +9,22 @@
 //! resizes buffers only when the frame size changes, so the per-frame path does not allocate
 //! in steady state.
 
+#[doc(hidden)]
 pub mod components;
+#[doc(hidden)]
 pub mod density;
+#[doc(hidden)]
 pub mod extrema;
 pub mod features;
 pub mod layers;
+#[doc(hidden)]
 pub mod levels;
 pub mod lines;
+#[doc(hidden)]
 pub mod luma;
 pub mod stable;
 pub mod textlines;
+#[doc(hidden)]
 pub mod zoom;
 
 use std::time::Instant;
@@ -252,7 +258,24 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// A pipeline with validated parameters.
+    /// A pipeline with validated parameters and its own pool of `params.threads` threads
+    /// (0: one per core).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParam`] for a parameter out of its range; [`Error::Thread`] when the
+    /// pool cannot start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use layercam::{Params, Pipeline};
+    ///
+    /// let pipeline = Pipeline::new(Params { features: true, ..Params::default() })?;
+    /// assert!(pipeline.params().features);
+    /// assert!(Pipeline::new(Params { zoom: 9, ..Params::default() }).is_err());
+    /// # Ok::<(), layercam::Error>(())
+    /// ```
     pub fn new(params: Params) -> Result<Self> {
         params.validate()?;
         let threads = match params.threads {
@@ -378,7 +401,30 @@ impl Pipeline {
         &self.timings
     }
 
-    /// Layers one frame. The result stays valid until the next call.
+    /// Layers one frame. The result stays valid until the next call; the text mask and
+    /// lines of the frame are then in [`features`](Self::features) and
+    /// [`lines`](Self::lines).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] for a frame over `params.max_pixels`; [`Error::OutOfMemory`]
+    /// when the frame's buffers cannot be allocated. A failed frame leaves the pipeline
+    /// usable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use layercam::{Params, Pipeline, RgbView};
+    ///
+    /// let mut pipeline = Pipeline::new(Params::default())?;
+    /// // a frame of two flat halves: two gray levels, two layers
+    /// let (w, h) = (8, 4);
+    /// let rgb: Vec<u8> = (0..w * h).flat_map(|i| if i % w < 4 { [20; 3] } else { [220; 3] }).collect();
+    /// let layers = pipeline.process(RgbView::new(w, h, &rgb)?)?;
+    /// assert_eq!((layers.upscaled_width, layers.upscaled_height), (2 * w, 2 * h));
+    /// assert!(layers.len() >= 2);
+    /// # Ok::<(), layercam::Error>(())
+    /// ```
     pub fn process(&mut self, frame: RgbView<'_>) -> Result<&Layers> {
         let RgbView {
             width,

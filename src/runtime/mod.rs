@@ -263,7 +263,34 @@ fn join_within(handle: JoinHandle<Result<()>>, limit: Duration) -> Option<Result
 }
 
 impl Runtime {
-    /// Starts the capture and worker threads.
+    /// Starts the capture and worker threads; results arrive on
+    /// [`results`](Self::results) until the source ends or [`stop`](Self::stop) is
+    /// called. [`join`](Self::join) joins both threads and returns the first error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParam`] for bad pipeline parameters; [`Error::Thread`] when a
+    /// thread cannot start. The source is opened on the capture thread: failing to open
+    /// it ends the stream, and [`join`](Self::join) returns why.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use layercam::runtime::{Runtime, RuntimeConfig, SourceOpener};
+    /// use layercam::source::{open_replay, pollread::StopFlags, FrameSource};
+    ///
+    /// let opener: SourceOpener = Box::new(|| {
+    ///     let s = open_replay("recording.y4m".as_ref(), None, 8_000_000, StopFlags::default())?;
+    ///     Ok(s as Box<dyn FrameSource>)
+    /// });
+    /// let rt = Runtime::start(opener, RuntimeConfig::default())?;
+    /// for p in rt.results.iter() {
+    ///     println!("frame {}: {} layers", p.index, p.layers.len());
+    ///     rt.recycle(p);
+    /// }
+    /// rt.join()?;
+    /// # Ok::<(), layercam::Error>(())
+    /// ```
     pub fn start(opener: SourceOpener, cfg: RuntimeConfig) -> Result<Self> {
         cfg.params.validate()?;
         let cap = cfg.capacity.max(1);

@@ -3,10 +3,10 @@
 
 use super::*;
 
-/// Sub-histograms counted in turn by [`histogram`].
+/// Sub-histograms counted in turn by [`histogram()`].
 pub const SUB_HISTOGRAMS: usize = 8;
 
-/// The counting tables of [`histogram`]: [`SUB_HISTOGRAMS`] tables of `u32`.
+/// The counting tables of [`histogram()`]: [`SUB_HISTOGRAMS`] tables of `u32`.
 pub(super) type SubHistograms = [[u32; 256]; SUB_HISTOGRAMS];
 
 /// Histogram of gray levels. Level by level it is counted into [`SUB_HISTOGRAMS`]
@@ -20,7 +20,7 @@ pub fn histogram(isa: Isa, levels: &[u8], hist: &mut [u64; 256]) {
     count_into(levels, hist, Counting::of(isa))
 }
 
-/// The plain form of [`histogram`]: every level counted on its own.
+/// The plain form of [`histogram()`]: every level counted on its own.
 pub fn histogram_plain(levels: &[u8], hist: &mut [u64; 256]) {
     count_into(levels, hist, Counting::Each)
 }
@@ -55,7 +55,7 @@ impl Counting {
     }
 }
 
-/// [`histogram`] counted the given way (one made by [`Counting::of`] from a set this CPU
+/// [`histogram()`] counted the given way (one made by [`Counting::of`] from a set this CPU
 /// has).
 pub(super) fn count_into(levels: &[u8], hist: &mut [u64; 256], way: Counting) {
     let mut sub: SubHistograms = [[0u32; 256]; SUB_HISTOGRAMS];
@@ -244,7 +244,7 @@ pub(super) unsafe fn count_in_window<B: LevelBlock, const W: usize>(
     true
 }
 
-/// [`histogram`]'s counting a block of 64 levels at a time, by the first of these that
+/// [`histogram()`]'s counting a block of 64 levels at a time, by the first of these that
 /// fits the block (`v0` its first level):
 /// * all levels equal: one addition of 64;
 /// * all within the 8 levels from `v0 − 4`: a compare and a population count per level

@@ -113,7 +113,7 @@ const CHUNK: usize = 1 << 16;
 
 /// Normalises `values` into `out` and counts the levels into `hist`, in one pass spread
 /// over the current rayon pool (each task keeps its own sub-histograms). Bit-identical to
-/// [`quantise`] followed by [`histogram`].
+/// [`quantise()`] followed by [`histogram()`].
 pub fn quantise_histogram(
     isa: Isa,
     values: &[f32],

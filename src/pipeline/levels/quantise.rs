@@ -34,7 +34,7 @@ pub fn quantise(values: &[f32], lo: f32, hi: f32, out: &mut [u8]) {
 /// level.
 pub const GUARD: f32 = 2e-4;
 
-/// Normalises `values` into levels like [`quantise`] — bit-identical — without a division
+/// Normalises `values` into levels like [`quantise()`] — bit-identical — without a division
 /// per pixel: a vectorised multiply by the reciprocal, then the exact division only for
 /// the few pixels whose scaled value lies within [`GUARD`] of a rounding boundary. With
 /// AVX2, 32 pixels at a time with the boundary test as a lane mask, so that only the
