@@ -227,9 +227,8 @@ pub(crate) fn transpose4(r: [std::arch::x86_64::__m256d; 4]) -> [std::arch::x86_
 /// Asks the cache for the line holding `p`, which is about to be read or written. No
 /// effect on results; a prefetch never faults, so `p` may point past the end of a buffer
 /// (it is formed with `wrapping_add` and never dereferenced). The big planes are streamed
-/// with these a few kilobytes ahead, input and output alike: on this project's machine
-/// kind the hardware prefetchers do not keep up across 4 KiB pages (measured in
-/// `docs/performance.md`; `prefetchw` for the output streams measured no better).
+/// with these a few kilobytes ahead, input and output alike, because hardware
+/// prefetchers stop at 4 KiB page boundaries (see `docs/performance.md`).
 #[inline(always)]
 pub fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]

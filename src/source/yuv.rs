@@ -85,8 +85,8 @@ pub fn block_to_rgb(
 }
 
 /// Interleaves a block's channels into `out` (3 bytes a pixel, at most [`BLOCK`] pixels).
-/// A whole block goes through byte shuffles with AVX2 (the byte-by-byte stores took most
-/// of a 1080p frame's 3.5 ms of conversion), a partial one byte by byte.
+/// A whole block goes through byte shuffles with AVX2 (byte-by-byte stores would be most
+/// of the conversion's time), a partial one byte by byte.
 #[inline(always)]
 fn store_rgb(isa: Isa, r: &[u8; BLOCK], g: &[u8; BLOCK], b: &[u8; BLOCK], out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]

@@ -252,10 +252,9 @@ pub(super) unsafe fn count_in_window<B: LevelBlock, const W: usize>(
 /// * all within the 16 levels from `v0 − 8`: the same over 16 levels;
 /// * else level by level ([`count_each`]).
 ///
-/// On the 1080p benchmark frame the tiers take 21 %, 36 %, 8 % and 35 % of the blocks;
-/// the normalise + histogram stage takes 0.9 ms less with AVX-512BW (Sapphire Rapids) and
-/// 0.2–0.4 ms less with AVX2 (Zen 3) than counting level by level. The
-/// window counts go to the sub-histograms in turn. The last levels (fewer than 64) are
+/// An upscaled frame is smooth: most 64-level blocks fall in the first three tiers, so
+/// most levels are counted by a few compares instead of one increment each (the figures
+/// are in `docs/performance.md`). The window counts go to the sub-histograms in turn. The last levels (fewer than 64) are
 /// counted one by one.
 ///
 /// # Safety
