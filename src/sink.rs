@@ -1,5 +1,5 @@
-//! Headless output of a stream: one JSON line per frame, label-map PNGs, a progress bar and
-//! the closing summary.
+//! Headless output of a stream: one JSON line per frame, PNGs per frame, line crops, the
+//! text read live, and the closing summary record.
 
 use std::io::Write;
 use std::path::PathBuf;

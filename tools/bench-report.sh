@@ -16,6 +16,7 @@ slug=$(echo "$cpu" | tr 'A-Z' 'a-z' | sed -E 's/\((r|tm)\)//g; s/(cpu|processor|
 run=benches/runs/$(date -u +%Y-%m-%d)-${slug:-cpu}
 mkdir -p "$run"
 exec > >(tee "$run/raw.txt") 2>&1
+git update-index -q --refresh || true
 echo "machine: $cpu, $(nproc) cores; commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)'); $(date -u +%FT%TZ)"
 # the host's speed now (it swings within minutes): compare runs only at similar readings
 probe() { cargo run --quiet --release --example hostprobe; }
