@@ -595,6 +595,7 @@ fn run_stream(opener: SourceOpener, cfg: RuntimeConfig, s: &StreamArgs) -> Resul
                     strip_height: 140,
                     max_fps: 60,
                     ocr_lang: s.ocr.ocr_lang.clone(),
+                    report: stderr_reporter(),
                 };
                 run_window(&rt, &mut state, &opts, Some(&mut sink))
                     .map(|_| ())

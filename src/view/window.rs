@@ -10,7 +10,7 @@ use super::render::{line_under, probe, render, Layout, Scene};
 use super::{Action, Key, ViewerState, HELP};
 use crate::canvas::Canvas;
 use crate::error::{Error, Result};
-use crate::runtime::{Processed, Runtime};
+use crate::runtime::{Processed, Report, Reporter, Runtime};
 use crate::sink::HeadlessSink;
 
 /// Settings of the window.
@@ -30,6 +30,9 @@ pub struct ViewerOptions {
     pub max_fps: usize,
     /// Tesseract languages `o` reads with (`+`-separated).
     pub ocr_lang: String,
+    /// Where the viewer's messages (snapshots, recordings, reading text) go besides the
+    /// screen.
+    pub report: Reporter,
 }
 
 /// How the window loop ended.
@@ -169,16 +172,14 @@ pub fn run_window<W: std::io::Write>(
                                         files.len(),
                                         opts.snapshot_dir.display()
                                     );
-                                    eprintln!("{msg}");
-                                    state.say(msg);
+                                    tell(&opts.report, state, msg);
                                 }
                                 Err(e) => {
                                     let msg = format!(
                                         "snapshot failed: {}",
                                         crate::error::with_causes(&e)
                                     );
-                                    eprintln!("{msg}");
-                                    state.say(msg);
+                                    tell(&opts.report, state, msg);
                                 }
                             }
                         }
@@ -187,8 +188,7 @@ pub fn run_window<W: std::io::Write>(
                         if let Err(e) = set_ocr(sink.as_deref_mut(), on, &opts.ocr_lang) {
                             state.ocr = false;
                             let msg = format!("cannot read text: {e}");
-                            eprintln!("{msg}");
-                            state.say(msg);
+                            tell(&opts.report, state, msg);
                         }
                     }
                     Action::ToggleRecording => {
@@ -214,8 +214,7 @@ pub fn run_window<W: std::io::Write>(
                             },
                         };
                         state.recording = recorder.is_some();
-                        eprintln!("{msg}");
-                        state.say(msg);
+                        tell(&opts.report, state, msg);
                     }
                 }
             }
@@ -225,8 +224,7 @@ pub fn run_window<W: std::io::Write>(
             if let Some(r) = recorder.take() {
                 let (n, e) = r.finish();
                 let msg = format!("recording stopped after {n}: {}", e.unwrap_or_default());
-                eprintln!("{msg}");
-                state.say(msg);
+                tell(&opts.report, state, msg);
             }
             state.recording = false;
         }
@@ -352,8 +350,7 @@ pub fn run_window<W: std::io::Write>(
                         "notice: {}; the lines' text is not drawn",
                         crate::error::with_causes(&e)
                     );
-                    eprintln!("{msg}");
-                    state.say(msg);
+                    tell(&opts.report, state, msg);
                 }
             }
         }
@@ -382,6 +379,12 @@ pub fn run_window<W: std::io::Write>(
             .update_with_buffer(&canvas.pixels, layout.width, layout.height)
             .map_err(win_err)?;
     }
+}
+
+/// Shows `msg` on screen for a few seconds and hands it to `report`.
+fn tell(report: &Reporter, state: &mut ViewerState, msg: String) {
+    report.report(Report::Notice(msg.clone()));
+    state.say(msg);
 }
 
 /// Starts or pauses reading text in the sink.
