@@ -523,17 +523,23 @@ mod tests {
         assert_eq!(c.height, 120);
     }
 
-    #[test]
-    fn line_boxes_are_drawn_around_the_line_in_the_box_views_only() {
+    /// [`processed`] with one 30×10 line of layer 1 at (10, `y`).
+    fn processed_with_line(y: u32) -> (Processed, TextLine) {
         let mut p = processed();
         let line = TextLine {
             x: 10,
-            y: 5,
+            y,
             w: 30,
             h: 10,
             layer: 1,
         };
         p.lines = vec![line];
+        (p, line)
+    }
+
+    #[test]
+    fn line_boxes_are_drawn_around_the_line_in_the_box_views_only() {
+        let (p, line) = processed_with_line(5);
         let layout = Layout::new(60, 30, 4.0, None);
         let mut c = Canvas::default();
         let lines = [line];
@@ -561,15 +567,7 @@ mod tests {
             eprintln!("skipped: no CJK font through fontconfig");
             return;
         };
-        let mut p = processed();
-        let line = TextLine {
-            x: 10,
-            y: 15,
-            w: 30,
-            h: 10,
-            layer: 1,
-        };
-        p.lines = vec![line];
+        let (p, line) = processed_with_line(15);
         let layout = Layout::new(60, 30, 4.0, None);
         let mut c = Canvas::default();
         let lines = [line];
